@@ -32,6 +32,20 @@ typedef enum nc_status {
 /* A short English message for a status; never NULL. */
 const char *nc_status_str(nc_status s);
 
+/* ---- Elementary functions (math.c) ----------------------------------------------------------
+ * Built only from IEEE + - * / sqrt, explicit fma and exact bit manipulation. */
+
+
+/* ---- ISA selection and thread pool (cpu.c, thread.c) ------------------------------------------ */
+
+
+/* ---- Matrix products (matmul) ------------------------------------------------------------------ */
+
+
+/* ---- Element-wise, normalisation, gather/scatter, reductions ----------------------------------- */
+
+
+
 #ifdef __cplusplus
 }
 #endif
