@@ -1,0 +1,229 @@
+/* Whole-buffer compression: the step loop shared by encoder and decoder, and the header. */
+#include "codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32.h"
+#include "rc.h"
+#include "symbol.h"
+
+/* Report progress about this often (in symbols), so the callback costs nothing measurable. */
+#define PROGRESS_EVERY (1u << 16)
+
+uint64_t codec_max_symbols(uint64_t payload_size, uint32_t n_symbols)
+{
+    if (payload_size < 4 || n_symbols < 2)
+        return 0;
+    uint32_t n_eff = n_symbols <= RC_DIRECT_MAX ? n_symbols : (n_symbols + RC_GROUP - 1) / RC_GROUP;
+    /* A symbol narrows the range by a factor of at most 1 - (n-1)(255/256)/2^16 (every other
+     * symbol holds at least 1/2^16, less the truncation of range >> 16 when range >= 2^24),
+     * so it costs at least (n-1)*255/(256*2^16) bits, and the payload holds 8 bits a byte. */
+    uint64_t per_byte = ((uint64_t)8 * 256 * RC_TOTAL) / ((uint64_t)(n_eff - 1) * 255) + 1;
+    if (payload_size > UINT64_MAX / per_byte)
+        return UINT64_MAX;
+    return payload_size * per_byte;
+}
+
+/* Stream s codes bytes [s*L, min(n, (s+1)*L)) with L = ceil(n / S): contiguous stripes, all full
+ * but the last ones. At step t < L the active streams are those with s*L + t < n: a prefix. */
+static uint32_t active_streams(uint64_t n, uint64_t stripe, uint32_t streams, uint64_t t)
+{
+    uint64_t a = (n - t + stripe - 1) / stripe;
+    return a < streams ? (uint32_t)a : streams;
+}
+
+static void config_to_header(fmt_header *h, const model_config *c)
+{
+    h->model_id = c->id;
+    h->level = c->level;
+    h->n_params = 0;
+    for (unsigned k = 0; k < MP_COUNT; k++)
+        if (c->present >> k & 1)
+            h->params[h->n_params++] = (fmt_param){ (uint16_t)k, c->value[k] };
+}
+
+static nc_status header_to_config(model_config *c, const fmt_header *h)
+{
+    memset(c, 0, sizeof *c);
+    c->id = h->model_id;
+    c->level = h->level;
+    for (unsigned i = 0; i < h->n_params; i++) {
+        if (h->params[i].key >= MP_COUNT)
+            return NC_ERR_VERSION; /* a parameter this build does not know */
+        model_config_set(c, (enum model_param)h->params[i].key, h->params[i].value);
+    }
+    return NC_OK;
+}
+
+typedef struct loop {
+    model *m;
+    float *w;          /* (streams, symbols) */
+    uint16_t *sym;     /* (streams) */
+    rc_scratch scratch;
+    uint64_t n, stripe;
+    uint32_t streams, symbols;
+} loop;
+
+static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const codec_opts *o)
+{
+    memset(lp, 0, sizeof *lp);
+    nc_status st = model_open(&lp->m, cfg, &o->env);
+    if (st != NC_OK)
+        return st;
+    lp->streams = lp->m->n_streams;
+    lp->symbols = lp->m->n_symbols;
+    lp->n = n;
+    lp->stripe = (n + lp->streams - 1) / lp->streams;
+    lp->w = malloc((size_t)lp->streams * lp->symbols * sizeof *lp->w);
+    lp->sym = calloc(lp->streams, sizeof *lp->sym);
+    return lp->w && lp->sym ? NC_OK : NC_ERR_NOMEM;
+}
+
+static void loop_close(loop *lp)
+{
+    model_close(lp->m);
+    free(lp->w);
+    free(lp->sym);
+}
+
+static void report(const codec_opts *o, uint64_t t, const loop *lp, uint64_t coded)
+{
+    if (o->progress && (t % PROGRESS_EVERY == 0 || t == lp->stripe))
+        o->progress(o->progress_ctx, t * lp->streams < lp->n ? t * lp->streams : lp->n, lp->n, coded);
+}
+
+static nc_status encode_all(rc_encoder *e, loop *lp, const uint8_t *in, const codec_opts *o)
+{
+    for (uint64_t t = 0; t < lp->stripe; t++) {
+        uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
+        nc_status st = lp->m->ops->predict(lp->m, lp->w, act);
+        if (st != NC_OK)
+            return st;
+        for (uint32_t s = 0; s < act; s++) {
+            lp->sym[s] = in[s * lp->stripe + t];
+            rc_encode_symbol(e, lp->w + (size_t)s * lp->symbols, lp->symbols, lp->sym[s], &lp->scratch);
+        }
+        if ((st = lp->m->ops->update(lp->m, lp->sym, act)) != NC_OK)
+            return st;
+        report(o, t + 1, lp, e->len);
+    }
+    return e->err;
+}
+
+nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_t n,
+                         const model_config *cfg, const codec_opts *o)
+{
+    *out = NULL;
+    *out_len = 0;
+    fmt_header h = { .version = FMT_VERSION, .orig_size = n, .orig_crc = crc32_update(0, in, n) };
+    config_to_header(&h, cfg);
+    rc_encoder e;
+    rc_enc_init(&e);
+    nc_status st = NC_OK;
+    if (n > 0) {
+        loop lp;
+        st = loop_open(&lp, cfg, n, o);
+        if (st == NC_OK)
+            st = encode_all(&e, &lp, in, o);
+        loop_close(&lp);
+        if (st == NC_OK)
+            st = rc_enc_finish(&e);
+    }
+    if (st == NC_OK) {
+        h.payload_size = e.len;
+        size_t hl = fmt_header_size(&h);
+        uint8_t *buf = malloc(hl + e.len + 1);
+        if (!buf) {
+            st = NC_ERR_NOMEM;
+        } else {
+            fmt_header_write(buf, &h);
+            if (e.len)
+                memcpy(buf + hl, e.buf, e.len);
+            *out = buf;
+            *out_len = hl + e.len;
+        }
+    }
+    rc_enc_free(&e);
+    return st;
+}
+
+nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, size_t len)
+{
+    size_t hl;
+    nc_status st = fmt_header_read(h, &hl, in, len);
+    if (st != NC_OK)
+        return st;
+    if ((st = header_to_config(cfg, h)) != NC_OK)
+        return st;
+    const model_ops *ops = model_find_id(h->model_id);
+    if (!ops)
+        return NC_ERR_VERSION;
+    if ((st = ops->check(cfg)) != NC_OK)
+        return st;
+    if ((st = fmt_check_payload(h, hl, len)) != NC_OK)
+        return st;
+    /* Refuse sizes no payload of this length could hold before allocating for them. */
+    uint32_t symbols = cfg->value[MP_SYMBOLS];
+    if (h->orig_size > codec_max_symbols(h->payload_size, symbols) || h->orig_size > SIZE_MAX)
+        return NC_ERR_CORRUPT;
+    return NC_OK;
+}
+
+static nc_status decode_all(rc_decoder *d, loop *lp, uint8_t *out, const codec_opts *o)
+{
+    for (uint64_t t = 0; t < lp->stripe; t++) {
+        uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
+        nc_status st = lp->m->ops->predict(lp->m, lp->w, act);
+        if (st != NC_OK)
+            return st;
+        for (uint32_t s = 0; s < act; s++) {
+            uint32_t v = rc_decode_symbol(d, lp->w + (size_t)s * lp->symbols, lp->symbols, &lp->scratch);
+            if (v > 255)
+                return NC_ERR_CORRUPT; /* models with wider alphabets need a symbol -> byte map */
+            lp->sym[s] = (uint16_t)v;
+            out[s * lp->stripe + t] = (uint8_t)v;
+        }
+        if ((st = lp->m->ops->update(lp->m, lp->sym, act)) != NC_OK)
+            return st;
+        if (d->overrun > 8)
+            return NC_ERR_TRUNCATED; /* stop early rather than decode garbage to the end */
+        report(o, t + 1, lp, d->pos);
+    }
+    return NC_OK;
+}
+
+nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, size_t len,
+                           const codec_opts *o)
+{
+    *out = NULL;
+    *out_len = 0;
+    fmt_header h;
+    model_config cfg;
+    nc_status st = codec_inspect(&h, &cfg, in, len);
+    if (st != NC_OK)
+        return st;
+    if (h.orig_size == 0)
+        return h.orig_crc == 0 ? NC_OK : NC_ERR_CHECKSUM;
+    uint8_t *buf = malloc((size_t)h.orig_size);
+    if (!buf)
+        return NC_ERR_NOMEM;
+    loop lp;
+    st = loop_open(&lp, &cfg, h.orig_size, o);
+    rc_decoder d;
+    rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
+    if (st == NC_OK)
+        st = decode_all(&d, &lp, buf, o);
+    loop_close(&lp);
+    if (st == NC_OK)
+        st = rc_dec_finish(&d);
+    if (st == NC_OK && crc32_update(0, buf, (size_t)h.orig_size) != h.orig_crc)
+        st = NC_ERR_CHECKSUM;
+    if (st != NC_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_len = h.orig_size;
+    return NC_OK;
+}

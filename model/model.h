@@ -1,0 +1,80 @@
+/* model: the predictor interface every model implements, and the registry of models.
+ *
+ * A model predicts the next symbol of each of its n_streams streams, then learns the symbols
+ * that actually came. The encoder and the decoder drive it through the same calls in the same
+ * order with the same symbols, so a deterministic model makes identical predictions on both
+ * sides. Everything a model needs to rebuild itself is in its model_config, which the .nnz
+ * header stores as (key, value) pairs: the decoder takes no model options. */
+#ifndef NNZIP_MODEL_MODEL_H
+#define NNZIP_MODEL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nc/nc.h"
+
+/* Model ids stored in the header; never renumbered. */
+enum model_id { MODEL_ORDER2 = 1 };
+
+/* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
+ * Floats are stored as their IEEE-754 bits. */
+enum model_param {
+    MP_SYMBOLS = 1,  /* alphabet size, 2..65536 (256 for bytes) */
+    MP_STREAMS = 2,  /* parallel streams the input is split into */
+    MP_O2_LIMIT = 16, /* order2: a context's counts are halved when its total passes this */
+    MP_O1_LIMIT = 17, /* order2: same for its order-1 fallback */
+    MP_COUNT = 64
+};
+
+typedef struct model_config {
+    uint8_t id, level;
+    uint64_t present;          /* bit k set: value[k] is given */
+    uint32_t value[MP_COUNT];
+} model_config;
+
+void model_config_set(model_config *c, enum model_param k, uint32_t v);
+/* The value of k, or NC_ERR_CORRUPT if the config lacks it (a header without a needed key). */
+nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v);
+
+/* Run-time settings that never change the output (so they are not stored). */
+typedef struct model_env {
+    int threads;
+} model_env;
+
+typedef struct model_ops model_ops;
+
+/* Each model's own struct starts with this. */
+typedef struct model {
+    const model_ops *ops;
+    uint32_t n_symbols, n_streams;
+} model;
+
+struct model_ops {
+    const char *name;
+    uint8_t id;
+    /* Defaults for compression level 1..9. */
+    nc_status (*preset)(model_config *c, int level);
+    /* Range-check a config read from a file before anything is allocated: NC_ERR_LIMIT or
+     * NC_ERR_CORRUPT for values this build does not accept. */
+    nc_status (*check)(const model_config *c);
+    nc_status (*create)(model **out, const model_config *c, const model_env *env);
+    void (*destroy)(model *m); /* NULL is fine */
+    /* Weights of the next symbol of streams 0..n_active-1: w is (n_streams, n_symbols), each
+     * row non-negative and proportional to the probabilities (it need not sum to 1). */
+    nc_status (*predict)(model *m, float *w, uint32_t n_active);
+    /* Learn the symbols that came: sym is (n_streams); only the first n_active are real. */
+    nc_status (*update)(model *m, const uint16_t *sym, uint32_t n_active);
+    /* Learned parameter count and memory in bytes, for `nnzip -l` and docs/presets.md. */
+    void (*size)(const model_config *c, uint64_t *params, uint64_t *bytes);
+};
+
+const model_ops *model_find_id(unsigned id);
+const model_ops *model_find_name(const char *name);
+/* Names of all models, NULL-terminated, for --help. */
+const char *const *model_names(void);
+
+/* Check, then create: the one way tools build a model from a config. */
+nc_status model_open(model **out, const model_config *c, const model_env *env);
+void model_close(model *m);
+
+#endif

@@ -1,0 +1,9 @@
+/* The models built into nnzip; only registry.c and each model's own file include this. */
+#ifndef NNZIP_MODEL_MODELS_H
+#define NNZIP_MODEL_MODELS_H
+
+#include "model.h"
+
+extern const model_ops order2_ops;
+
+#endif

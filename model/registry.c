@@ -1,0 +1,62 @@
+/* The list of models, and the config helpers shared by all of them. */
+#include <string.h>
+
+#include "models.h"
+
+static const model_ops *const models[] = { &order2_ops };
+static const char *const names[] = { "order2", NULL };
+
+#define N_MODELS (sizeof models / sizeof models[0])
+
+void model_config_set(model_config *c, enum model_param k, uint32_t v)
+{
+    c->value[k] = v;
+    c->present |= 1ull << k;
+}
+
+nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v)
+{
+    if (!(c->present >> k & 1))
+        return NC_ERR_CORRUPT;
+    *v = c->value[k];
+    return NC_OK;
+}
+
+const model_ops *model_find_id(unsigned id)
+{
+    for (size_t i = 0; i < N_MODELS; i++)
+        if (models[i]->id == id)
+            return models[i];
+    return NULL;
+}
+
+const model_ops *model_find_name(const char *name)
+{
+    for (size_t i = 0; i < N_MODELS; i++)
+        if (strcmp(models[i]->name, name) == 0)
+            return models[i];
+    return NULL;
+}
+
+const char *const *model_names(void)
+{
+    return names;
+}
+
+nc_status model_open(model **out, const model_config *c, const model_env *env)
+{
+    *out = NULL;
+    const model_ops *ops = model_find_id(c->id);
+    if (!ops)
+        return NC_ERR_VERSION; /* a model this build does not know */
+    nc_status st = ops->check(c);
+    if (st != NC_OK)
+        return st;
+    return ops->create(out, c, env);
+}
+
+void model_close(model *m)
+{
+    if (m)
+        m->ops->destroy(m);
+}

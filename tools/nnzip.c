@@ -1,0 +1,418 @@
+/* nnzip: the command-line compressor, with gzip/xz/zstd conventions (see README.md). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "fileio.h"
+
+#define NNZIP_VERSION "0.1.0"
+#define SUFFIX ".nnz"
+#define DEFAULT_LEVEL 5
+#define DEFAULT_MODEL "order2"
+
+enum mode { MODE_COMPRESS, MODE_DECOMPRESS, MODE_TEST, MODE_LIST };
+
+typedef struct options {
+    enum mode mode;
+    int to_stdout, force, remove_input, verbosity; /* verbosity: 0 quiet, 1 normal, 2 verbose */
+    int level, threads, progress;                  /* progress: -1 auto, 0 off, 1 on */
+    const char *output, *model;
+} options;
+
+static const char *prog = "nnzip";
+
+/* One line on stderr: "nnzip: NAME: reason". */
+static void fail(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    if (name)
+        fprintf(stderr, "%s: ", name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [OPTION]... [FILE]...\n"
+            "Compress or decompress FILEs with a neural-network predictor (default: compress\n"
+            "FILE to FILE" SUFFIX ", keeping FILE). With no FILE, or when FILE is -, read standard input.\n"
+            "\n"
+            "  -z, --compress      compress (the default)\n"
+            "  -d, --decompress    decompress FILE" SUFFIX " to FILE\n"
+            "  -t, --test          check the integrity of compressed files\n"
+            "  -l, --list          show header information of compressed files\n"
+            "  -c, --stdout        write to standard output\n"
+            "  -o, --output=OUT    write to OUT (one input file only)\n"
+            "  -f, --force         overwrite existing output; write compressed data to a terminal\n"
+            "  -k, --keep          keep the input file (the default)\n"
+            "      --rm            remove the input file after a successful write\n"
+            "  -1 ... -9           compression level: preset of the model (default %d)\n"
+            "  -m, --model=NAME    predictor:",
+            prog, DEFAULT_LEVEL);
+    for (const char *const *n = model_names(); *n; n++)
+        fprintf(f, " %s", *n);
+    fprintf(f, " (default %s)\n"
+               "  -T, --threads=N     worker threads, 1..256 (never changes the output)\n"
+               "      --progress      show progress even when stderr is not a terminal\n"
+               "      --no-progress   never show progress\n"
+               "  -q, --quiet         no warnings or progress\n"
+               "  -v, --verbose       print sizes, bits per byte and speed per file\n"
+               "  -h, --help          this help\n"
+               "  -V, --version       version\n"
+               "\nExit status: 0 success, 1 error, 2 warning (a file was skipped).\n",
+            DEFAULT_MODEL);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- progress line ---------------------------------------------------------------------- */
+
+typedef struct progress {
+    const char *name;
+    double start, last;
+    int decoding, shown;
+} progress;
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t coded)
+{
+    progress *p = ctx;
+    double t = now_seconds();
+    if (t - p->last < 0.2 && done < total)
+        return;
+    p->last = t;
+    double el = t - p->start, rate = el > 0 ? done / el : 0;
+    double eta = rate > 0 ? (total - done) / rate : 0;
+    double bpb = done ? 8.0 * coded / done : 0;
+    fprintf(stderr, "\r%s: %5.1f%%  %7.1f kB/s  %.3f bpb  ETA %d:%02d ", p->name,
+            total ? 100.0 * done / total : 100.0, rate / 1000, bpb, (int)(eta / 60), (int)eta % 60);
+    p->shown = 1;
+}
+
+static void progress_end(progress *p)
+{
+    if (p->shown)
+        fprintf(stderr, "\r\033[K");
+}
+
+/* ---- one file ------------------------------------------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n > m && strcmp(s + n - m, suf) == 0;
+}
+
+/* Output name for an input, or NULL with a message: returns a malloc'd string. */
+static char *output_name(const options *o, const char *in, int *warn)
+{
+    if (o->output)
+        return strdup(o->output);
+    size_t n = strlen(in);
+    if (o->mode == MODE_COMPRESS) {
+        if (has_suffix(in, SUFFIX)) {
+            fail(in, "already has " SUFFIX " suffix -- skipped");
+            *warn = 1;
+            return NULL;
+        }
+        char *out = malloc(n + sizeof SUFFIX);
+        if (out)
+            memcpy(out, in, n), memcpy(out + n, SUFFIX, sizeof SUFFIX);
+        return out;
+    }
+    if (!has_suffix(in, SUFFIX)) {
+        fail(in, "unknown suffix -- skipped (use -c or -o to name the output)");
+        *warn = 1;
+        return NULL;
+    }
+    return strndup(in, n - strlen(SUFFIX));
+}
+
+static void list_file(const char *name, const uint8_t *data, size_t len)
+{
+    fmt_header h;
+    model_config cfg;
+    nc_status st = codec_inspect(&h, &cfg, data, len);
+    if (st != NC_OK) {
+        fail(name, "%s", nc_status_str(st));
+        return;
+    }
+    const model_ops *ops = model_find_id(h.model_id);
+    uint64_t params = 0, bytes = 0;
+    ops->size(&cfg, &params, &bytes);
+    printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of model state\n  params:",
+           name, ops->name, h.level, (unsigned long long)params, bytes / 1048576.0);
+    for (unsigned i = 0; i < h.n_params; i++)
+        printf(" %u=%u", h.params[i].key, h.params[i].value);
+    printf("\n  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
+           (unsigned long long)h.orig_size, len, h.orig_size ? (double)h.orig_size / len : 0.0,
+           h.orig_size ? 8.0 * len / h.orig_size : 0.0, h.orig_crc);
+}
+
+/* Returns 0 ok, 1 error, 2 warning. */
+static int process(const options *o, const char *in_name)
+{
+    int from_stdin = !in_name || strcmp(in_name, "-") == 0;
+    const char *shown = from_stdin ? "(stdin)" : in_name;
+    int to_stdout = o->to_stdout || (from_stdin && !o->output);
+    int warn = 0, rc = 1;
+    char *out_name = NULL;
+    uint8_t *in = NULL, *out = NULL;
+    size_t in_len = 0, out_len = 0;
+    struct stat st;
+
+    if (o->mode == MODE_COMPRESS && to_stdout && o->mode != MODE_TEST && isatty(STDOUT_FILENO) &&
+        !o->force) {
+        fail(NULL, "compressed data not written to a terminal (use -f to force, or redirect)");
+        return 1;
+    }
+    if ((o->mode == MODE_COMPRESS || o->mode == MODE_DECOMPRESS) && !to_stdout) {
+        out_name = output_name(o, in_name, &warn);
+        if (!out_name)
+            return warn ? 2 : 1;
+    }
+    int r = read_whole(from_stdin ? NULL : in_name, &in, &in_len, &st);
+    if (r == -2) {
+        fail(shown, "not a regular file -- skipped");
+        free(out_name);
+        return 2;
+    }
+    if (r != 0) {
+        fail(shown, "%s", strerror(errno));
+        goto done;
+    }
+    if (o->mode == MODE_LIST) {
+        list_file(shown, in, in_len);
+        rc = 0;
+        goto done;
+    }
+
+    progress pr = { .name = shown, .start = now_seconds(), .decoding = o->mode != MODE_COMPRESS };
+    int show = o->verbosity > 0 && (o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO)));
+    codec_opts co = { .env = { .threads = o->threads }, .progress = show ? progress_cb : NULL,
+                      .progress_ctx = &pr };
+    nc_status s;
+    uint64_t orig = 0;
+    if (o->mode == MODE_COMPRESS) {
+        model_config cfg = { 0 };
+        const model_ops *ops = model_find_name(o->model);
+        ops->preset(&cfg, o->level);
+        cfg.level = (uint8_t)o->level;
+        s = codec_compress(&out, &out_len, in, in_len, &cfg, &co);
+        orig = in_len;
+    } else {
+        uint64_t n = 0;
+        s = codec_decompress(&out, &n, in, in_len, &co);
+        out_len = (size_t)n;
+        orig = n;
+    }
+    progress_end(&pr);
+    if (s != NC_OK) {
+        fail(shown, "%s", nc_status_str(s));
+        goto done;
+    }
+    if (o->mode != MODE_TEST) {
+        int w = to_stdout ? write_stdout(out, out_len)
+                          : write_atomic(out_name, out, out_len, o->force, from_stdin ? NULL : &st,
+                                         o->remove_input);
+        if (w != 0) {
+            if (errno == EEXIST)
+                fail(out_name, "already exists; use -f to overwrite");
+            else
+                fail(to_stdout ? "(stdout)" : out_name, "%s", strerror(errno));
+            goto done;
+        }
+    }
+    if (o->verbosity > 1) {
+        double el = now_seconds() - pr.start;
+        uint64_t packed = o->mode == MODE_COMPRESS ? out_len : in_len;
+        fprintf(stderr, "%s: %llu -> %llu bytes, %.3f bpb, %.2f s, %.1f kB/s%s\n", shown,
+                (unsigned long long)orig, (unsigned long long)packed, orig ? 8.0 * packed / orig : 0.0, el,
+                el > 0 ? orig / el / 1000 : 0.0, o->mode == MODE_TEST ? " (test ok)" : "");
+    }
+    if (o->remove_input && !from_stdin && o->mode != MODE_TEST && unlink(in_name) != 0) {
+        fail(in_name, "could not remove: %s", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    free(in);
+    free(out);
+    free(out_name);
+    return rc;
+}
+
+/* ---- arguments ------------------------------------------------------------------------------ */
+
+static int parse_int(const char *s, int lo, int hi, int *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi)
+        return -1;
+    *v = (int)x;
+    return 0;
+}
+
+/* Value of an option that takes one: attached ("-T2", "--threads=2") or the next argument. */
+static const char *take_value(const char *attached, int *i, int argc, char **argv, const char *opt)
+{
+    if (attached && *attached)
+        return attached;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    fail(NULL, "option %s needs a value", opt);
+    return NULL;
+}
+
+static int set_value_option(options *o, char opt, const char *v)
+{
+    switch (opt) {
+    case 'o':
+        o->output = v;
+        return 0;
+    case 'm':
+        if (!model_find_name(v)) {
+            fail(NULL, "unknown model '%s' (see --help)", v);
+            return -1;
+        }
+        o->model = v;
+        return 0;
+    case 'T':
+        if (parse_int(v, 1, 256, &o->threads) != 0) {
+            fail(NULL, "threads must be 1..256, not '%s'", v);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* Returns 0 to go on, 1 on error, -1 to exit 0 (help/version). */
+static int parse_args(options *o, int argc, char **argv, char ***files, int *n_files)
+{
+    static const struct { const char *name; char opt; } longs[] = {
+        { "compress", 'z' }, { "decompress", 'd' }, { "uncompress", 'd' }, { "test", 't' },
+        { "list", 'l' },     { "stdout", 'c' },     { "to-stdout", 'c' },  { "force", 'f' },
+        { "keep", 'k' },     { "quiet", 'q' },      { "verbose", 'v' },    { "help", 'h' },
+        { "version", 'V' },  { "output", 'o' },     { "model", 'm' },      { "threads", 'T' },
+        { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' },
+    };
+    int only_files = 0;
+    *n_files = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_files || a[0] != '-' || a[1] == 0) {
+            (*files)[(*n_files)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_files = 1;
+            continue;
+        }
+        char shorts[2] = { 0, 0 };
+        const char *flags = a + 1, *attached = NULL;
+        if (a[1] == '-') { /* long option, maybe --name=value */
+            char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            size_t k = 0;
+            for (; k < sizeof longs / sizeof longs[0]; k++)
+                if (strlen(longs[k].name) == len && strncmp(a + 2, longs[k].name, len) == 0)
+                    break;
+            if (k == sizeof longs / sizeof longs[0]) {
+                fail(NULL, "unknown option '%s' (see --help)", a);
+                return 1;
+            }
+            shorts[0] = longs[k].opt;
+            flags = shorts;
+            attached = eq ? eq + 1 : NULL;
+            if (attached && !strchr("omT", shorts[0])) {
+                fail(NULL, "option '--%s' takes no value", longs[k].name);
+                return 1;
+            }
+        }
+        for (const char *f = flags; *f; f++) {
+            switch (*f) {
+            case 'z': o->mode = MODE_COMPRESS; break;
+            case 'd': o->mode = MODE_DECOMPRESS; break;
+            case 't': o->mode = MODE_TEST; break;
+            case 'l': o->mode = MODE_LIST; break;
+            case 'c': o->to_stdout = 1; break;
+            case 'f': o->force = 1; break;
+            case 'k': o->remove_input = 0; break;
+            case 'R': o->remove_input = 1; break;
+            case 'q': o->verbosity = 0; break;
+            case 'v': o->verbosity = 2; break;
+            case 'P': o->progress = 1; break;
+            case 'N': o->progress = 0; break;
+            case 'h': usage(stdout); return -1;
+            case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
+            case 'o': case 'm': case 'T': {
+                const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
+                if (!v || set_value_option(o, *f, v) != 0)
+                    return 1;
+                f += strlen(f) - 1; /* the rest of this argument was the value */
+                break;
+            }
+            default:
+                if (*f >= '1' && *f <= '9') {
+                    o->level = *f - '0';
+                    break;
+                }
+                fail(NULL, "unknown option '-%c' (see --help)", *f);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o = { .mode = MODE_COMPRESS, .verbosity = 1, .level = DEFAULT_LEVEL, .threads = 1,
+                  .progress = -1, .model = DEFAULT_MODEL };
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n_files = 0;
+    if (!files)
+        return 1;
+    int r = parse_args(&o, argc, argv, &files, &n_files);
+    if (r != 0) {
+        free(files);
+        return r < 0 ? 0 : 1;
+    }
+    if (n_files == 0)
+        files[n_files++] = "-";
+    if (o.output && (n_files > 1 || o.to_stdout)) {
+        fail(NULL, n_files > 1 ? "-o takes one input file" : "-o and -c exclude each other");
+        free(files);
+        return 1;
+    }
+    if (o.mode == MODE_COMPRESS && o.to_stdout && n_files > 1) {
+        fail(NULL, "-c with several files would concatenate .nnz files, which cannot be decoded");
+        free(files);
+        return 1;
+    }
+    fileio_install_signal_cleanup();
+    int status = 0;
+    for (int i = 0; i < n_files; i++) {
+        int s = process(&o, files[i]);
+        if (s == 1 || (s == 2 && status == 0))
+            status = s;
+    }
+    free(files);
+    return status;
+}
