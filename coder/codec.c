@@ -130,18 +130,25 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
         if (st == NC_OK)
             st = rc_enc_finish(&e);
     }
+    const uint8_t *payload = e.buf;
+    h.payload_size = e.len;
+    if (st == NC_OK && e.len >= n) { /* the model expanded the data (or there is none): store it */
+        h.model_id = MODEL_STORED;
+        h.n_params = 0;
+        h.payload_size = n;
+        payload = in;
+    }
     if (st == NC_OK) {
-        h.payload_size = e.len;
         size_t hl = fmt_header_size(&h);
-        uint8_t *buf = malloc(hl + e.len + 1);
+        uint8_t *buf = malloc(hl + h.payload_size + 1);
         if (!buf) {
             st = NC_ERR_NOMEM;
         } else {
             fmt_header_write(buf, &h);
-            if (e.len)
-                memcpy(buf + hl, e.buf, e.len);
+            if (h.payload_size)
+                memcpy(buf + hl, payload, h.payload_size);
             *out = buf;
-            *out_len = hl + e.len;
+            *out_len = hl + h.payload_size;
         }
     }
     rc_enc_free(&e);
@@ -156,6 +163,11 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
         return st;
     if ((st = header_to_config(cfg, h)) != NC_OK)
         return st;
+    if (h->model_id == MODEL_STORED) {
+        if (h->n_params != 0 || h->payload_size != h->orig_size)
+            return NC_ERR_CORRUPT;
+        return fmt_check_payload(h, hl, len);
+    }
     const model_ops *ops = model_find_id(h->model_id);
     if (!ops)
         return NC_ERR_VERSION;
@@ -208,6 +220,15 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
     uint8_t *buf = malloc((size_t)h.orig_size);
     if (!buf)
         return NC_ERR_NOMEM;
+    if (h.model_id == MODEL_STORED) {
+        memcpy(buf, in + (len - h.payload_size), (size_t)h.orig_size);
+        st = crc32_update(0, buf, (size_t)h.orig_size) == h.orig_crc ? NC_OK : NC_ERR_CHECKSUM;
+        if (st != NC_OK)
+            free(buf);
+        else
+            *out = buf, *out_len = h.orig_size;
+        return st;
+    }
     loop lp;
     st = loop_open(&lp, &cfg, h.orig_size, o);
     rc_decoder d;

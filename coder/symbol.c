@@ -19,7 +19,7 @@ static uint32_t argmax_u32(const uint32_t *f, uint32_t n)
     return best;
 }
 
-void rc_quantize(uint32_t *freq, const float *w, uint32_t n)
+uint32_t rc_quantize(uint32_t *freq, const float *w, uint32_t n)
 {
     assert(n >= 1 && n <= RC_DIRECT_MAX);
     float sum = 0.0f;
@@ -30,7 +30,7 @@ void rc_quantize(uint32_t *freq, const float *w, uint32_t n)
     if (!(sum > 0.0f) || !(scale < INFINITY)) { /* no usable weights: uniform */
         for (uint32_t i = 0; i < n; i++)
             freq[i] = RC_TOTAL / n + (i < RC_TOTAL % n);
-        return;
+        return 0;
     }
     uint32_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -54,26 +54,39 @@ void rc_quantize(uint32_t *freq, const float *w, uint32_t n)
             total -= d;
         }
     }
+    return argmax_u32(freq, n);
 }
 
-static uint32_t cum_before(const uint32_t *freq, uint32_t sym)
+/* Code-space order: every symbol but mps in index order, then mps (see rc_quantize). */
+static void encode_table(rc_encoder *e, const uint32_t *freq, uint32_t mps, uint32_t sym)
 {
-    uint32_t c = 0;
+    if (sym == mps) {
+        rc_enc_encode(e, RC_TOTAL - freq[mps], freq[mps]);
+        return;
+    }
+    uint32_t cum = 0;
     for (uint32_t i = 0; i < sym; i++)
-        c += freq[i];
-    return c;
+        cum += i == mps ? 0 : freq[i];
+    rc_enc_encode(e, cum, freq[sym]);
 }
 
-static void encode_table(rc_encoder *e, const uint32_t *freq, uint32_t sym)
+static uint32_t decode_table(rc_decoder *d, const uint32_t *freq, uint32_t mps, uint32_t n)
 {
-    rc_enc_encode(e, cum_before(freq, sym), freq[sym]);
-}
-
-static uint32_t decode_table(rc_decoder *d, const uint32_t *freq, uint32_t n)
-{
-    uint32_t t = rc_dec_target(d), cum = 0, s = 0;
-    while (s + 1 < n && t >= cum + freq[s])
-        cum += freq[s++];
+    uint32_t t = rc_dec_target(d);
+    if (t >= RC_TOTAL - freq[mps]) {
+        rc_dec_update(d, RC_TOTAL - freq[mps], freq[mps]);
+        return mps;
+    }
+    /* t < RC_TOTAL - freq[mps], the others' total, so the scan stops by `last` at the latest;
+     * the bound only matters for our own bugs, never reading past the table. */
+    uint32_t cum = 0, s = 0, last = mps == n - 1 ? n - 2 : n - 1;
+    for (;; s++) {
+        if (s == mps)
+            continue;
+        if (s == last || t < cum + freq[s])
+            break;
+        cum += freq[s];
+    }
     rc_dec_update(d, cum, freq[s]);
     return s;
 }
@@ -103,19 +116,15 @@ void rc_encode_symbol(rc_encoder *e, const float *w, uint32_t n, uint32_t sym, r
     assert(n >= 2 && n <= RC_MAX_SYMBOLS && sym < n);
     uint32_t *freq = s->freq;
     if (n <= RC_DIRECT_MAX) {
-        rc_quantize(freq, w, n);
-        encode_table(e, freq, sym);
+        encode_table(e, freq, rc_quantize(freq, w, n), sym);
         return;
     }
     float *gw = s->group_w;
     uint32_t groups = group_weights(gw, w, n), g = sym / RC_GROUP;
-    rc_quantize(freq, gw, groups);
-    encode_table(e, freq, g);
+    encode_table(e, freq, rc_quantize(freq, gw, groups), g);
     uint32_t size = group_size(n, g);
-    if (size > 1) {
-        rc_quantize(freq, w + g * RC_GROUP, size);
-        encode_table(e, freq, sym - g * RC_GROUP);
-    }
+    if (size > 1)
+        encode_table(e, freq, rc_quantize(freq, w + g * RC_GROUP, size), sym - g * RC_GROUP);
 }
 
 uint32_t rc_decode_symbol(rc_decoder *d, const float *w, uint32_t n, rc_scratch *s)
@@ -123,15 +132,15 @@ uint32_t rc_decode_symbol(rc_decoder *d, const float *w, uint32_t n, rc_scratch 
     assert(n >= 2 && n <= RC_MAX_SYMBOLS);
     uint32_t *freq = s->freq;
     if (n <= RC_DIRECT_MAX) {
-        rc_quantize(freq, w, n);
-        return decode_table(d, freq, n);
+        uint32_t mps = rc_quantize(freq, w, n);
+        return decode_table(d, freq, mps, n);
     }
     float *gw = s->group_w;
     uint32_t groups = group_weights(gw, w, n);
-    rc_quantize(freq, gw, groups);
-    uint32_t g = decode_table(d, freq, groups), size = group_size(n, g);
+    uint32_t mps = rc_quantize(freq, gw, groups);
+    uint32_t g = decode_table(d, freq, mps, groups), size = group_size(n, g);
     if (size == 1)
         return g * RC_GROUP;
-    rc_quantize(freq, w + g * RC_GROUP, size);
-    return g * RC_GROUP + decode_table(d, freq, size);
+    mps = rc_quantize(freq, w + g * RC_GROUP, size);
+    return g * RC_GROUP + decode_table(d, freq, mps, size);
 }

@@ -13,8 +13,9 @@
 
 #include "nc/nc.h"
 
-/* Model ids stored in the header; never renumbered. */
-enum model_id { MODEL_ORDER2 = 1 };
+/* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
+ * the original itself, written when modelling would make the data larger. */
+enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1 };
 
 /* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
  * Floats are stored as their IEEE-754 bits. */

@@ -152,9 +152,11 @@ static void list_file(const char *name, const uint8_t *data, size_t len)
     }
     const model_ops *ops = model_find_id(h.model_id);
     uint64_t params = 0, bytes = 0;
-    ops->size(&cfg, &params, &bytes);
+    if (ops)
+        ops->size(&cfg, &params, &bytes);
     printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of model state\n  params:",
-           name, ops->name, h.level, (unsigned long long)params, bytes / 1048576.0);
+           name, ops ? ops->name : "stored (data did not compress)", h.level, (unsigned long long)params,
+           bytes / 1048576.0);
     for (unsigned i = 0; i < h.n_params; i++)
         printf(" %u=%u", h.params[i].key, h.params[i].value);
     printf("\n  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
