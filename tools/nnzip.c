@@ -25,6 +25,7 @@ typedef struct options {
 } options;
 
 static const char *prog = "nnzip";
+static int quiet; /* -q: no warnings (errors are still reported) */
 
 /* One line on stderr: "nnzip: NAME: reason". */
 static void fail(const char *name, const char *fmt, ...)
@@ -124,7 +125,8 @@ static char *output_name(const options *o, const char *in, int *warn)
     size_t n = strlen(in);
     if (o->mode == MODE_COMPRESS) {
         if (has_suffix(in, SUFFIX)) {
-            fail(in, "already has " SUFFIX " suffix -- skipped");
+            if (!quiet)
+                fail(in, "already has " SUFFIX " suffix -- skipped");
             *warn = 1;
             return NULL;
         }
@@ -134,7 +136,8 @@ static char *output_name(const options *o, const char *in, int *warn)
         return out;
     }
     if (!has_suffix(in, SUFFIX)) {
-        fail(in, "unknown suffix -- skipped (use -c or -o to name the output)");
+        if (!quiet)
+            fail(in, "unknown suffix -- skipped (use -c or -o to name the output)");
         *warn = 1;
         return NULL;
     }
@@ -188,7 +191,8 @@ static int process(const options *o, const char *in_name)
     }
     int r = read_whole(from_stdin ? NULL : in_name, &in, &in_len, &st);
     if (r == -2) {
-        fail(shown, "not a regular file -- skipped");
+        if (!quiet)
+            fail(shown, "not a regular file -- skipped");
         free(out_name);
         return 2;
     }
@@ -408,6 +412,7 @@ int main(int argc, char **argv)
         free(files);
         return 1;
     }
+    quiet = o.verbosity == 0;
     fileio_install_signal_cleanup();
     int status = 0;
     for (int i = 0; i < n_files; i++) {

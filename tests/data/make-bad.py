@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Make the bad-*.nnz files from the good ones (run once; the outputs are committed).
+
+Each bad file has one defect, and the decoder must report it with the message listed in
+README.md. Header CRCs are recomputed where the defect is meant to pass the header check."""
+import struct
+import zlib
+
+FIXED = 30  # bytes before the parameter list (docs/format.md)
+
+
+def header_len(b):
+    return FIXED + 6 * struct.unpack_from("<H", b, 28)[0] + 4
+
+
+def reseal(b):
+    """Recompute the header CRC so only the intended defect remains."""
+    n = header_len(b)
+    return b[: n - 4] + struct.pack("<I", zlib.crc32(bytes(b[: n - 4]))) + b[n:]
+
+
+good = open("good-order2.txt.nnz", "rb").read()
+stored = open("good-stored.bin.nnz", "rb").read()
+n = header_len(good)
+
+out = {
+    "bad-magic.nnz": b"\x89NNY" + good[4:],
+    "bad-truncated-header.nnz": good[: n - 3],
+    "bad-truncated-payload.nnz": good[: n + (len(good) - n) // 2],
+    "bad-header-crc.nnz": good[:8] + bytes([good[8] ^ 1]) + good[9:],
+    "bad-version.nnz": reseal(good[:4] + b"\x02" + good[5:]),
+    "bad-model.nnz": reseal(good[:5] + b"\xc8" + good[6:]),
+    "bad-param.nnz": reseal(good[:FIXED + 2] + struct.pack("<I", 1000) + good[FIXED + 6:]),
+    "bad-huge-size.nnz": reseal(good[:8] + struct.pack("<Q", 1 << 60) + good[16:]),
+    "bad-trailing.nnz": good + b"\x00",
+    "bad-checksum.nnz": stored[:-1] + bytes([stored[-1] ^ 0x40]),
+    "bad-payload.nnz": good[: n + 5] + bytes([good[n + 5] ^ 0x10]) + good[n + 6:],
+}
+for name, data in out.items():
+    open(name, "wb").write(data)
