@@ -16,7 +16,7 @@
 typedef struct order2 {
     model base;
     uint32_t limit2, limit1;
-    uint16_t *c2;            /* (65536, 256): counts after each two-byte context */
+    uint8_t *c2;             /* (65536, 256): counts after each two-byte context */
     uint16_t *n2, *d2;       /* (65536): totals and distinct symbols per context */
     uint16_t c1[256][256];   /* after each one-byte context */
     uint32_t n1[256], d1[256];
@@ -42,8 +42,9 @@ static nc_status order2_check(const model_config *c)
     if ((st = model_config_get(c, MP_SYMBOLS, &sym)) || (st = model_config_get(c, MP_STREAMS, &streams)) ||
         (st = model_config_get(c, MP_O2_LIMIT, &l2)) || (st = model_config_get(c, MP_O1_LIMIT, &l1)))
         return st;
-    /* Counts are uint16 and a context total may exceed its limit by one before halving. */
-    if (sym != 256 || streams != 1 || l2 < 2 || l2 > 60000 || l1 < 2 || l1 > 60000)
+    /* Order-2 counts are bytes and order-1 counts uint16; a count may pass its limit by one
+     * before the context is halved. */
+    if (sym != 256 || streams != 1 || l2 < 2 || l2 > 250 || l1 < 2 || l1 > 60000)
         return NC_ERR_LIMIT;
     return NC_OK;
 }
@@ -87,7 +88,8 @@ static nc_status order2_predict(model *m, float *w, uint32_t n_active)
     (void)n_active;
     order2 *o = (order2 *)m;
     unsigned ctx = (unsigned)o->h2 << 8 | o->h1;
-    const uint16_t *c2 = o->c2 + (size_t)ctx * 256, *c1 = o->c1[o->h1];
+    const uint8_t *c2 = o->c2 + (size_t)ctx * 256;
+    const uint16_t *c1 = o->c1[o->h1];
     float inv0 = 1.0f / (float)(o->n0 + 256);
     float e1 = 1.5f * (float)o->d1[o->h1] + 0.5f, inv1 = 1.0f / ((float)o->n1[o->h1] + e1);
     float e2 = 1.5f * (float)o->d2[ctx] + 0.5f;
@@ -99,20 +101,24 @@ static nc_status order2_predict(model *m, float *w, uint32_t n_active)
     return NC_OK;
 }
 
-/* Count s in a context; halve the context when its total passes the limit. */
-static void count16(uint16_t *c, uint32_t *n, uint32_t *d, unsigned s, uint32_t limit)
-{
-    *d += c[s] == 0;
-    c[s]++;
-    if (++*n <= limit)
-        return;
-    *n = *d = 0;
-    for (int i = 0; i < 256; i++) {
-        c[i] >>= 1;
-        *n += c[i];
-        *d += c[i] != 0;
+/* Count s in a context; halve the context when its total passes the limit (so no count can
+ * pass limit + 1: check() keeps that within the counter's width). */
+#define DEFINE_COUNT(name, type)                                                                 \
+    static void name(type *c, uint32_t *n, uint32_t *d, unsigned s, uint32_t limit)              \
+    {                                                                                            \
+        *d += c[s] == 0;                                                                         \
+        c[s]++;                                                                                  \
+        if (++*n <= limit)                                                                       \
+            return;                                                                              \
+        *n = *d = 0;                                                                             \
+        for (int i = 0; i < 256; i++) {                                                          \
+            c[i] >>= 1;                                                                          \
+            *n += c[i];                                                                          \
+            *d += c[i] != 0;                                                                     \
+        }                                                                                        \
     }
-}
+DEFINE_COUNT(count8, uint8_t)
+DEFINE_COUNT(count16, uint16_t)
 
 static nc_status order2_update(model *m, const uint16_t *sym, uint32_t n_active)
 {
@@ -120,7 +126,7 @@ static nc_status order2_update(model *m, const uint16_t *sym, uint32_t n_active)
     order2 *o = (order2 *)m;
     unsigned s = sym[0], ctx = (unsigned)o->h2 << 8 | o->h1;
     uint32_t n2 = o->n2[ctx], d2 = o->d2[ctx];
-    count16(o->c2 + (size_t)ctx * 256, &n2, &d2, s, o->limit2);
+    count8(o->c2 + (size_t)ctx * 256, &n2, &d2, s, o->limit2);
     o->n2[ctx] = (uint16_t)n2;
     o->d2[ctx] = (uint16_t)d2;
     count16(o->c1[o->h1], &o->n1[o->h1], &o->d1[o->h1], s, o->limit1);
@@ -139,7 +145,7 @@ static void order2_size(const model_config *c, uint64_t *params, uint64_t *bytes
 {
     (void)c;
     *params = 0; /* counts, no learned weights */
-    *bytes = sizeof(order2) + (uint64_t)O2_CONTEXTS * 256 * 2 + O2_CONTEXTS * 4;
+    *bytes = sizeof(order2) + (uint64_t)O2_CONTEXTS * 256 + O2_CONTEXTS * 4;
 }
 
 const model_ops order2_ops = {

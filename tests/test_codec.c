@@ -93,7 +93,7 @@ static int decodes_wrong(const uint8_t *z, size_t len, const uint8_t *orig, size
 
 static void test_damage(void)
 {
-    size_t n = 3000, len;
+    size_t n = 1500, len;
     uint8_t *t = text_sample(n), *z = compress(t, n, &len);
     nc_status st;
     for (size_t cut = 0; cut < len; cut++) {
