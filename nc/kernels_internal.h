@@ -8,8 +8,15 @@
 #ifndef NC_KERNELS_INTERNAL_H
 #define NC_KERNELS_INTERNAL_H
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
+
+/* Every float operation must round to float at once: x87 (FLT_EVAL_METHOD 2) would keep extra
+ * precision in intermediates and give other bits. */
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "nc kernels need FLT_EVAL_METHOD == 0 (float maths in float precision; on 32-bit x86 use -msse2 -mfpmath=sse)"
+#endif
 
 #include "nc/nc.h"
 

@@ -165,7 +165,13 @@ static void check_lstm(const kset *k, uint64_t *st, size_t n)
     fill(dc, n, st);
     for (size_t j = 0; j < n; j++) {
         f[j] = fabsf(unit(st)), i[j] = fabsf(unit(st)), o[j] = fabsf(unit(st)), g[j] = unit(st);
-        if (test_rand_below(st, 8) == 0) i[j] = 1.0f - f[j]; /* min() tie */
+        uint32_t t = test_rand_below(st, 16);
+        if (t == 0) i[j] = 1.0f - f[j]; /* min() tie between equal values */
+        if (t == 1) { /* min(+0, -0) tie: visible in the sign of a zero product */
+            f[j] = 1.0f;
+            i[j] = test_rand_below(st, 2) ? -0.0f : 0.0f;
+            cp[j] = test_rand_below(st, 2) ? -0.0f : 0.0f;
+        }
     }
     k_ref.nc_lstm_cell_forward(c0, h0, cp, f, i, g, o, n);
     k->nc_lstm_cell_forward(c1, h1, cp, f, i, g, o, n);
