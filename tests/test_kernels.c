@@ -71,7 +71,10 @@ static float wild(uint64_t *st)
     uint32_t k = test_rand_below(st, 32);
     if (k == 0) return -0.0f;
     if (k == 1) return 0.0f;
-    if (k < 6) return ldexpf(unit(st), (int)test_rand_below(st, 156) - 140);
+    if (k < 6) { /* two statements: C leaves the order of argument evaluation open */
+        float u = unit(st);
+        return ldexpf(u, (int)test_rand_below(st, 156) - 140);
+    }
     return unit(st) * 4.0f;
 }
 
@@ -609,11 +612,87 @@ static void check_gradients(const kset *k, uint64_t seed)
     }
 }
 
+/* ---- golden hash: the kernels' bits are part of the compressed format ----------------------
+ * Every kernel runs once on fixed inputs (made from integers only, so the same on every machine)
+ * and all outputs are hashed. A change of order, of an fma or of a formula changes the hash: that
+ * breaks every existing .nnz file, so it must be deliberate, and then the constant is updated. */
+
+static uint64_t fnv1a(uint64_t h, const float *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t k = 0; k < n * sizeof(float); k++) h = (h ^ b[k]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t golden_hash(const kset *k)
+{
+    uint64_t st = 12345, h = 0xcbf29ce484222325ull;
+    static const size_t sizes[] = {1, 17, 100};
+    for (size_t a = 0; a < COUNT(sizes); a++) {
+        size_t M = 3, N = sizes[a], n = M * N;
+        float *x = fbuf(n), *z = fbuf(n), *c = fbuf(n), *y = fbuf(n), *y2 = fbuf(n);
+        float *v = fbuf(N), *v2 = fbuf(N), *w = fbuf(N), *u = fbuf(N), *m = fbuf(M), *r = fbuf(M);
+        float *gt[5];
+        fill(x, n, &st), fill(z, n, &st), fill(c, n, &st), fill(v, N, &st), fill(v2, N, &st);
+        for (size_t j = 0; j < M; j++) m[j] = 1.0f + fabsf(unit(&st));
+        k->nc_add(y, x, z, n), h = fnv1a(h, y, n);
+        k->nc_sub(y, x, z, n), h = fnv1a(h, y, n);
+        k->nc_mul(y, x, z, n), h = fnv1a(h, y, n);
+        k->nc_scale(y, x, 0.3f, n), h = fnv1a(h, y, n);
+        memcpy(y, c, n * sizeof(float)), k->nc_axpy(y, x, 0.3f, n), h = fnv1a(h, y, n);
+        k->nc_muladd(y, x, z, c, n), h = fnv1a(h, y, n);
+        k->nc_min(y, x, z, n), h = fnv1a(h, y, n);
+        k->nc_max(y, x, z, n), h = fnv1a(h, y, n);
+        k->nc_clamp(y, x, -0.5f, 0.5f, n), h = fnv1a(h, y, n);
+        k->nc_lstm_cell_forward(y, y2, c, z, x, c, z, n), h = fnv1a(fnv1a(h, y, n), y2, n);
+        for (int t = 0; t < 5; t++) gt[t] = fbuf(n);
+        k->nc_lstm_cell_backward(gt[0], gt[1], gt[2], gt[3], gt[4], x, z, c, z, x, c, z, y, n);
+        for (int t = 0; t < 5; t++) h = fnv1a(h, gt[t], n), ffree(gt[t]);
+        k->nc_add_bias(y, x, v, M, N), h = fnv1a(h, y, n);
+        k->nc_row_sub(y, x, m, M, N), h = fnv1a(h, y, n);
+        k->nc_row_scale(y, x, m, M, N), h = fnv1a(h, y, n);
+        k->nc_row_div(y, x, m, M, N), h = fnv1a(h, y, n);
+        k->nc_row_sum(r, x, M, N), h = fnv1a(h, r, M);
+        k->nc_row_sumsq(r, x, M, N), h = fnv1a(h, r, M);
+        k->nc_row_max(r, x, M, N), h = fnv1a(h, r, M);
+        k->nc_row_dot(r, x, z, M, N), h = fnv1a(h, r, M);
+        memcpy(w, v2, N * sizeof(float)), k->nc_col_sum_acc(w, x, M, N), h = fnv1a(h, w, N);
+        k->nc_rmsnorm_forward(y, r, x, v, 1e-5f, M, N), h = fnv1a(fnv1a(h, y, n), r, M);
+        memcpy(w, v2, N * sizeof(float));
+        k->nc_rmsnorm_backward(y2, w, z, x, v, r, M, N), h = fnv1a(fnv1a(h, y2, n), w, N);
+        float *mu = fbuf(M);
+        k->nc_layernorm_forward(y, mu, r, x, v, v2, 1e-5f, M, N);
+        h = fnv1a(fnv1a(fnv1a(h, y, n), mu, M), r, M);
+        memcpy(w, v2, N * sizeof(float)), memcpy(u, v, N * sizeof(float));
+        k->nc_layernorm_backward(y2, w, u, z, x, v, mu, r, M, N);
+        h = fnv1a(fnv1a(fnv1a(h, y2, n), w, N), u, N);
+        uint32_t idx[3] = {1, 0, 1};
+        CHECK(k->nc_gather_rows(y, x, idx, M, N, M) == NC_OK);
+        h = fnv1a(h, y, n);
+        memcpy(y, c, n * sizeof(float));
+        CHECK(k->nc_scatter_add_rows(y, x, idx, M, N, M) == NC_OK);
+        h = fnv1a(h, y, n);
+        ffree(mu), ffree(x), ffree(z), ffree(c), ffree(y), ffree(y2), ffree(v), ffree(v2);
+        ffree(w), ffree(u), ffree(m), ffree(r);
+    }
+    return h;
+}
+
+#define GOLDEN_HASH 0xc705d2f594274946ull
+
+static void check_golden(const kset *k)
+{
+    uint64_t h = golden_hash(k);
+    CHECK_MSG(h == GOLDEN_HASH, "%s: golden hash %#llx, expected %#llx", k->name,
+              (unsigned long long)h, (unsigned long long)GOLDEN_HASH);
+}
+
 int main(void)
 {
     const uint64_t seed = 0x6e6e7a6970ull; /* "nnzip" */
     printf("test_kernels: seed %#llx\n", (unsigned long long)seed);
     check_canonical_order(seed);
+    check_golden(&k_ref);
     check_gradients(&k_ref, seed + 1);
     check_batch_independence(&k_ref, seed + 2);
 
@@ -624,6 +703,7 @@ int main(void)
         check_variant(&k_avx2, seed + 3);
         check_gradients(&k_avx2, seed + 1);
         check_batch_independence(&k_avx2, seed + 2);
+        check_golden(&k_avx2);
         printf("avx2: compared with ref\n");
         variants++;
     } else {
@@ -633,6 +713,7 @@ int main(void)
         check_variant(&k_avx512, seed + 3);
         check_gradients(&k_avx512, seed + 1);
         check_batch_independence(&k_avx512, seed + 2);
+        check_golden(&k_avx512);
         printf("avx512: compared with ref\n");
         variants++;
     } else {
