@@ -401,6 +401,18 @@ static void check_canonical_order(uint64_t seed)
 
 /* ---- a row's result does not depend on the rows batched with it ---------------------------- */
 
+/* op 0..3: nc_row_sum, nc_row_sumsq, nc_row_max, nc_row_dot (with b) */
+static void row_reduce(const kset *k, int op, float *y, const float *a, const float *b, size_t M,
+                       size_t N)
+{
+    switch (op) {
+    case 0: k->nc_row_sum(y, a, M, N); break;
+    case 1: k->nc_row_sumsq(y, a, M, N); break;
+    case 2: k->nc_row_max(y, a, M, N); break;
+    default: k->nc_row_dot(y, a, b, M, N); break;
+    }
+}
+
 static void check_batch_independence(const kset *k, uint64_t seed)
 {
     uint64_t st = seed;
@@ -411,14 +423,13 @@ static void check_batch_independence(const kset *k, uint64_t seed)
         float *mb = fbuf(M), *rb = fbuf(M), one[2], one2[2];
         fill(x, n, &st), fill(x2, n, &st), fill(g, N, &st), fill(bb, N, &st);
 
-        k->nc_row_sum(mb, x, M, N);
-        for (size_t r = 0; r < M; r++) k->nc_row_sum(&one[0], x + r * N, 1, N), same(&mb[r], one, 1, "row_sum alone", k, 1, N);
-        k->nc_row_sumsq(mb, x, M, N);
-        for (size_t r = 0; r < M; r++) k->nc_row_sumsq(&one[0], x + r * N, 1, N), same(&mb[r], one, 1, "row_sumsq alone", k, 1, N);
-        k->nc_row_max(mb, x, M, N);
-        for (size_t r = 0; r < M; r++) k->nc_row_max(&one[0], x + r * N, 1, N), same(&mb[r], one, 1, "row_max alone", k, 1, N);
-        k->nc_row_dot(mb, x, x2, M, N);
-        for (size_t r = 0; r < M; r++) k->nc_row_dot(&one[0], x + r * N, x2 + r * N, 1, N), same(&mb[r], one, 1, "row_dot alone", k, 1, N);
+        static const char *names[4] = {"row_sum alone", "row_sumsq alone", "row_max alone",
+                                       "row_dot alone"};
+        for (int op = 0; op < 4; op++) {
+            row_reduce(k, op, mb, x, x2, M, N);
+            for (size_t r = 0; r < M; r++) row_reduce(k, op, &rb[r], x + r * N, x2 + r * N, 1, N);
+            same(mb, rb, M, names[op], k, M, N);
+        }
 
         k->nc_rmsnorm_forward(yb, rb, x, g, 1e-5f, M, N);
         for (size_t r = 0; r < M; r++) {
