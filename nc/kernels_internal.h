@@ -18,6 +18,13 @@
 #error "nc kernels need FLT_EVAL_METHOD == 0 (float maths in float precision; on 32-bit x86 use -msse2 -mfpmath=sse)"
 #endif
 
+/* No fusing of a*b+c behind our back. GCC ignores (and warns about) the standard pragma, so for
+ * GCC this rests on -ffp-contract=off from CMakeLists.txt; the golden hash in
+ * tests/test_kernels.c fails on a build without it (seen with gnu11 on aarch64). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include "nc/nc.h"
 
 /* Width of the canonical reduction: 16 interleaved partial sums per row. Part of the format:

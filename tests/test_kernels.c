@@ -704,6 +704,7 @@ int main(void)
     printf("test_kernels: seed %#llx\n", (unsigned long long)seed);
     check_canonical_order(seed);
     check_golden(&k_ref);
+    check_variant(&k_ref, seed + 3); /* ref against itself: in-place use, naive scatter, errors */
     check_gradients(&k_ref, seed + 1);
     check_batch_independence(&k_ref, seed + 2);
 
