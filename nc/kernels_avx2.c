@@ -32,17 +32,35 @@ NC_V16 void v16_store(float *p, v16 v)
 }
 NC_V16 v16 v16_set1(float s) { return v16_make(_mm256_set1_ps(s), _mm256_set1_ps(s)); }
 NC_V16 v16 v16_zero(void) { return v16_make(_mm256_setzero_ps(), _mm256_setzero_ps()); }
-NC_V16 v16 v16_add(v16 a, v16 b) { return v16_make(_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)); }
-NC_V16 v16 v16_sub(v16 a, v16 b) { return v16_make(_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)); }
-NC_V16 v16 v16_mul(v16 a, v16 b) { return v16_make(_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)); }
-NC_V16 v16 v16_div(v16 a, v16 b) { return v16_make(_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)); }
+NC_V16 v16 v16_add(v16 a, v16 b)
+{
+    return v16_make(_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi));
+}
+NC_V16 v16 v16_sub(v16 a, v16 b)
+{
+    return v16_make(_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi));
+}
+NC_V16 v16 v16_mul(v16 a, v16 b)
+{
+    return v16_make(_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi));
+}
+NC_V16 v16 v16_div(v16 a, v16 b)
+{
+    return v16_make(_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi));
+}
 NC_V16 v16 v16_fma(v16 a, v16 b, v16 c)
 {
     return v16_make(_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi));
 }
 /* MINPS/MAXPS return the second operand on ties and NaN: the semantics of nc_k_min/nc_k_max */
-NC_V16 v16 v16_min(v16 a, v16 b) { return v16_make(_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi)); }
-NC_V16 v16 v16_max(v16 a, v16 b) { return v16_make(_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)); }
+NC_V16 v16 v16_min(v16 a, v16 b)
+{
+    return v16_make(_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi));
+}
+NC_V16 v16 v16_max(v16 a, v16 b)
+{
+    return v16_make(_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi));
+}
 NC_V16 v16 v16_neg(v16 a)
 {
     __m256 sign = _mm256_set1_ps(-0.0f);

@@ -15,7 +15,7 @@
 /* Every float operation must round to float at once: x87 (FLT_EVAL_METHOD 2) would keep extra
  * precision in intermediates and give other bits. */
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
-#error "nc kernels need FLT_EVAL_METHOD == 0 (float maths in float precision; on 32-bit x86 use -msse2 -mfpmath=sse)"
+#error "nc kernels need FLT_EVAL_METHOD == 0 (on 32-bit x86: -msse2 -mfpmath=sse)"
 #endif
 
 /* No fusing of a*b+c behind our back. GCC ignores (and warns about) the standard pragma, so for

@@ -69,7 +69,8 @@ void nc_clamp_ref(float *y, const float *x, float lo, float hi, size_t n)
 void nc_lstm_cell_forward_ref(float *c, float *h, const float *c_prev, const float *f,
                               const float *i, const float *g, const float *o, size_t n)
 {
-    for (size_t k = 0; k < n; k++) nc_k_lstm_forward(&c[k], &h[k], c_prev[k], f[k], i[k], g[k], o[k]);
+    for (size_t k = 0; k < n; k++)
+        nc_k_lstm_forward(&c[k], &h[k], c_prev[k], f[k], i[k], g[k], o[k]);
 }
 
 /* every array is (n); dc may be NULL (zero) */

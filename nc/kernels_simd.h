@@ -213,7 +213,7 @@ NC_TARGET void NC_FN(nc_row_div)(float *y, const float *x, const float *s, size_
     }
 }
 
-/* ---- the canonical row reductions (see kernels_ref.c) ----------------------------------------- */
+/* ---- the canonical row reductions (see kernels_ref.c) ---------------------------------------- */
 
 /* x is (n) */
 NC_TARGET static inline float sum16(const float *x, size_t n)

@@ -63,7 +63,10 @@ static void ffree(float *p)
 }
 
 /* uniform in [-1, 1) with 24 random bits */
-static float unit(uint64_t *st) { return (float)((double)(test_rand64(st) >> 40) / 8388608.0 - 1.0); }
+static float unit(uint64_t *st)
+{
+    return (float)((double)(test_rand64(st) >> 40) / 8388608.0 - 1.0);
+}
 
 /* Mostly moderate values, some +-0, some tiny (subnormal) or large: exponents -140 .. +15. */
 static float wild(uint64_t *st)
@@ -190,7 +193,8 @@ static void check_lstm(const kset *k, uint64_t *st, size_t n)
         const float *dcp = with_dc ? dc : NULL;
         k_ref.nc_lstm_cell_backward(r[0], r[1], r[2], r[3], r[4], dh, dcp, cp, f, i, g, o, c0, n);
         k->nc_lstm_cell_backward(q[0], q[1], q[2], q[3], q[4], dh, dcp, cp, f, i, g, o, c0, n);
-        for (int t = 0; t < 5; t++) same(r[t], q[t], n, with_dc ? "lstm bwd" : "lstm bwd dc=NULL", k, 1, n);
+        for (int t = 0; t < 5; t++)
+            same(r[t], q[t], n, with_dc ? "lstm bwd" : "lstm bwd dc=NULL", k, 1, n);
     }
     memcpy(q[0], dc, n * sizeof(float)); /* d_c_prev == dc */
     k->nc_lstm_cell_backward(q[0], q[1], q[2], q[3], q[4], dh, q[0], cp, f, i, g, o, c0, n);
@@ -419,7 +423,8 @@ static void check_batch_independence(const kset *k, uint64_t seed)
     const size_t M = 32;
     for (size_t a = 0; a < COUNT(Ns); a++) {
         size_t N = Ns[a], n = M * N;
-        float *x = fbuf(n), *x2 = fbuf(n), *yb = fbuf(n), *y1 = fbuf(N), *g = fbuf(N), *bb = fbuf(N);
+        float *x = fbuf(n), *x2 = fbuf(n), *yb = fbuf(n);
+        float *y1 = fbuf(N), *g = fbuf(N), *bb = fbuf(N);
         float *mb = fbuf(M), *rb = fbuf(M), one[2], one2[2];
         fill(x, n, &st), fill(x2, n, &st), fill(g, N, &st), fill(bb, N, &st);
 
@@ -558,8 +563,9 @@ static void check_gradients(const kset *k, uint64_t seed)
                 CENTRAL(rms_loss(xd, gd, wd, N, eps), xd, j, h, num);
                 CENTRAL(rms_loss(xd, gd, wd, N, eps), gd, j, h, numg);
                 sumdg[j] += numg;
-                CHECK_MSG(close_enough(num, dx[r * N + j], tol), "%s rmsnorm dx N=%zu r=%zu j=%zu: %g vs %g",
-                          k->name, N, r, j, num, (double)dx[r * N + j]);
+                CHECK_MSG(close_enough(num, dx[r * N + j], tol),
+                          "%s rmsnorm dx N=%zu r=%zu j=%zu: %g vs %g", k->name, N, r, j, num,
+                          (double)dx[r * N + j]);
             }
         }
         for (size_t j = 0; j < N; j++)
@@ -581,15 +587,16 @@ static void check_gradients(const kset *k, uint64_t seed)
                 CENTRAL(ln_loss(xd, gd, bd, wd, N, eps), gd, j, h, numg);
                 CENTRAL(ln_loss(xd, gd, bd, wd, N, eps), bd, j, h, numb);
                 sumdg[j] += numg, sumdb[j] += numb;
-                CHECK_MSG(close_enough(num, dx[r * N + j], tol), "%s layernorm dx N=%zu r=%zu j=%zu: %g vs %g",
-                          k->name, N, r, j, num, (double)dx[r * N + j]);
+                CHECK_MSG(close_enough(num, dx[r * N + j], tol),
+                          "%s layernorm dx N=%zu r=%zu j=%zu: %g vs %g", k->name, N, r, j, num,
+                          (double)dx[r * N + j]);
             }
         }
         for (size_t j = 0; j < N; j++) {
-            CHECK_MSG(close_enough(sumdg[j], dg[j], tol), "%s layernorm dg j=%zu: %g vs %g", k->name, j,
-                      sumdg[j], (double)dg[j]);
-            CHECK_MSG(close_enough(sumdb[j], db[j], tol), "%s layernorm db j=%zu: %g vs %g", k->name, j,
-                      sumdb[j], (double)db[j]);
+            CHECK_MSG(close_enough(sumdg[j], dg[j], tol), "%s layernorm dg j=%zu: %g vs %g",
+                      k->name, j, sumdg[j], (double)dg[j]);
+            CHECK_MSG(close_enough(sumdb[j], db[j], tol), "%s layernorm db j=%zu: %g vs %g",
+                      k->name, j, sumdb[j], (double)db[j]);
         }
         ffree(x), ffree(dy), ffree(dx), ffree(y), ffree(g), ffree(b), ffree(dg), ffree(db);
         ffree(mean), ffree(rstd);
@@ -616,8 +623,8 @@ static void check_gradients(const kset *k, uint64_t seed)
         for (int t = 0; t < 5; t++) {
             double num;
             CENTRAL(LSTM_LOSS, v, t, 1e-5, num);
-            CHECK_MSG(close_enough(num, got[t], tol), "%s lstm grad %d element %zu: %g vs %g", k->name,
-                      t, j, num, (double)got[t]);
+            CHECK_MSG(close_enough(num, got[t], tol), "%s lstm grad %d element %zu: %g vs %g",
+                      k->name, t, j, num, (double)got[t]);
         }
 #undef LSTM_LOSS
     }
