@@ -30,7 +30,7 @@ NC_V16 v16 v16_neg(v16 a)
 {
     /* integer XOR: _mm512_xor_ps would need AVX512DQ */
     return _mm512_castsi512_ps(
-        _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000u)));
+        _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
 }
 /* a < b ? x : y, ordered compare (false for NaN) like the C '<' */
 NC_V16 v16 v16_select_lt(v16 a, v16 b, v16 x, v16 y)

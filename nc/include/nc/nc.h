@@ -47,7 +47,8 @@ const char *nc_status_str(nc_status s);
  *   NAME_ref     portable C (kernels_ref.c): the canonical semantics, on any IEEE-754 machine;
  *   NAME_avx2    x86-64 with AVX2+FMA (kernels_avx2.c);
  *   NAME_avx512  x86-64 with AVX-512F (kernels_avx512.c).
- * The SIMD variants do not check the CPU; whoever dispatches must. The list is written once
+ * The SIMD variants do not check the CPU; whoever dispatches must. They are declared everywhere
+ * but defined only on x86: elsewhere only the _ref kernels exist. The list is written once
  * (NC_KERNELS) and declared per suffix, so the variants cannot drift apart; a dispatcher can
  * build its function table from the same list.
  *
