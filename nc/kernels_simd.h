@@ -1,0 +1,456 @@
+/* SIMD kernel bodies, written once and compiled once per ISA (kernels_avx2.c, kernels_avx512.c).
+ *
+ * The includer defines a 16-float vector type `v16` and its operations (below), NC_TARGET (the
+ * target attribute put on every function) and NC_SUFFIX (_avx2 or _avx512). A v16 holds exactly
+ * the 16 canonical partial sums of a row reduction: lane l is p[l]. AVX-512 keeps it in one zmm
+ * register; AVX2 in two ymm registers, lanes 0-7 and 8-15. So the loops below accumulate element
+ * j into p[j % 16] exactly as kernels_ref.c does, whatever the register width, and v16_hsum
+ * applies the same pairwise tree (p[l] += p[l+8], then +4, +2, +1).
+ *
+ * Element-wise loops run 16 floats at a time and finish the last n % 16 elements with the scalar
+ * helpers of kernels_internal.h, the very functions the reference uses. Per-row scalars (rstd,
+ * mean, k) are computed by those helpers too. Each vector formula is a line-for-line copy of its
+ * scalar helper, with v16_fma where the helper has fmaf and nowhere else.
+ *
+ * Required from the includer (all lane-wise unless stated):
+ *   v16 v16_load(const float *p), void v16_store(float *p, v16 v)  (unaligned)
+ *   v16 v16_set1(float), v16_zero(void), v16_add/sub/mul/div(a, b)
+ *   v16 v16_fma(a, b, c)           a*b + c rounded once
+ *   v16 v16_min(a, b), v16_max(a, b)  MINPS/MAXPS semantics: a < b ? a : b, a > b ? a : b
+ *   v16 v16_neg(a)                 sign flip (not 0 - a)
+ *   v16 v16_select_lt(a, b, x, y)  a < b ? x : y
+ *   float v16_hsum(v16), v16_hmax(v16)  the canonical tree over lanes 0..15 */
+
+#define NC_CAT2(a, b) a##b
+#define NC_CAT(a, b) NC_CAT2(a, b)
+#define NC_FN(name) NC_CAT(name, NC_SUFFIX)
+
+#define L NC_SUM_LANES
+
+/* ---- element-wise ---------------------------------------------------------------------------- */
+
+/* y, a, b are (n) */
+NC_TARGET void NC_FN(nc_add)(float *y, const float *a, const float *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_add(v16_load(a + k), v16_load(b + k)));
+    for (; k < n; k++) y[k] = a[k] + b[k];
+}
+
+/* y, a, b are (n) */
+NC_TARGET void NC_FN(nc_sub)(float *y, const float *a, const float *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_sub(v16_load(a + k), v16_load(b + k)));
+    for (; k < n; k++) y[k] = a[k] - b[k];
+}
+
+/* y, a, b are (n) */
+NC_TARGET void NC_FN(nc_mul)(float *y, const float *a, const float *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_mul(v16_load(a + k), v16_load(b + k)));
+    for (; k < n; k++) y[k] = a[k] * b[k];
+}
+
+/* y, x are (n) */
+NC_TARGET void NC_FN(nc_scale)(float *y, const float *x, float s, size_t n)
+{
+    v16 vs = v16_set1(s);
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_mul(v16_load(x + k), vs));
+    for (; k < n; k++) y[k] = x[k] * s;
+}
+
+/* y, x are (n) */
+NC_TARGET void NC_FN(nc_axpy)(float *y, const float *x, float a, size_t n)
+{
+    v16 va = v16_set1(a);
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_fma(va, v16_load(x + k), v16_load(y + k)));
+    for (; k < n; k++) y[k] = fmaf(a, x[k], y[k]);
+}
+
+/* y, a, b, c are (n) */
+NC_TARGET void NC_FN(nc_muladd)(float *y, const float *a, const float *b, const float *c,
+                                size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L)
+        v16_store(y + k, v16_fma(v16_load(a + k), v16_load(b + k), v16_load(c + k)));
+    for (; k < n; k++) y[k] = fmaf(a[k], b[k], c[k]);
+}
+
+/* y, a, b are (n) */
+NC_TARGET void NC_FN(nc_min)(float *y, const float *a, const float *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_min(v16_load(a + k), v16_load(b + k)));
+    for (; k < n; k++) y[k] = nc_k_min(a[k], b[k]);
+}
+
+/* y, a, b are (n) */
+NC_TARGET void NC_FN(nc_max)(float *y, const float *a, const float *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_max(v16_load(a + k), v16_load(b + k)));
+    for (; k < n; k++) y[k] = nc_k_max(a[k], b[k]);
+}
+
+/* y, x are (n) */
+NC_TARGET void NC_FN(nc_clamp)(float *y, const float *x, float lo, float hi, size_t n)
+{
+    v16 vlo = v16_set1(lo), vhi = v16_set1(hi);
+    size_t k = 0;
+    for (; k + L <= n; k += L) v16_store(y + k, v16_min(v16_max(v16_load(x + k), vlo), vhi));
+    for (; k < n; k++) y[k] = nc_k_min(nc_k_max(x[k], lo), hi);
+}
+
+/* c, h, c_prev, f, i, g, o are (n); mirrors nc_k_lstm_forward */
+NC_TARGET void NC_FN(nc_lstm_cell_forward)(float *c, float *h, const float *c_prev,
+                                           const float *f, const float *i, const float *g,
+                                           const float *o, size_t n)
+{
+    v16 one = v16_set1(1.0f);
+    size_t k = 0;
+    for (; k + L <= n; k += L) {
+        v16 vf = v16_load(f + k);
+        v16 t = v16_min(v16_sub(one, vf), v16_load(i + k));
+        v16 cn = v16_fma(v16_load(c_prev + k), vf, v16_mul(t, v16_load(g + k)));
+        v16 hn = v16_mul(v16_load(o + k), cn);
+        v16_store(c + k, cn);
+        v16_store(h + k, hn);
+    }
+    for (; k < n; k++) nc_k_lstm_forward(&c[k], &h[k], c_prev[k], f[k], i[k], g[k], o[k]);
+}
+
+/* every array is (n); dc may be NULL (zero); mirrors nc_k_lstm_backward */
+NC_TARGET void NC_FN(nc_lstm_cell_backward)(float *d_c_prev, float *d_f, float *d_i, float *d_g,
+                                            float *d_o, const float *dh, const float *dc,
+                                            const float *c_prev, const float *f, const float *i,
+                                            const float *g, const float *o, const float *c,
+                                            size_t n)
+{
+    v16 one = v16_set1(1.0f), zero = v16_zero();
+    size_t k = 0;
+    for (; k + L <= n; k += L) {
+        v16 vf = v16_load(f + k), vi = v16_load(i + k), vdh = v16_load(dh + k);
+        v16 omf = v16_sub(one, vf);
+        v16 e = v16_fma(vdh, v16_load(o + k), dc ? v16_load(dc + k) : zero);
+        v16 dt = v16_mul(e, v16_load(g + k));
+        v16 dt_f = v16_select_lt(omf, vi, dt, zero);
+        v16 dt_i = v16_select_lt(omf, vi, zero, dt);
+        v16 r_o = v16_mul(vdh, v16_load(c + k));
+        v16 r_g = v16_mul(e, v16_select_lt(omf, vi, omf, vi));
+        v16 r_f = v16_fma(e, v16_load(c_prev + k), v16_neg(dt_f));
+        v16 r_c = v16_mul(e, vf);
+        /* all loads of this block are done: d_c_prev may be dc */
+        v16_store(d_o + k, r_o);
+        v16_store(d_g + k, r_g);
+        v16_store(d_f + k, r_f);
+        v16_store(d_i + k, dt_i);
+        v16_store(d_c_prev + k, r_c);
+    }
+    for (; k < n; k++)
+        nc_k_lstm_backward(&d_c_prev[k], &d_f[k], &d_i[k], &d_g[k], &d_o[k], dh[k],
+                           dc ? dc[k] : 0.0f, c_prev[k], f[k], i[k], g[k], o[k], c[k]);
+}
+
+/* ---- row broadcasts ----------------------------------------------------------------------- */
+
+/* y, x are (M,N), bias is (N) */
+NC_TARGET void NC_FN(nc_add_bias)(float *y, const float *x, const float *bias, size_t M,
+                                  size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(yr + j, v16_add(v16_load(xr + j), v16_load(bias + j)));
+        for (; j < N; j++) yr[j] = xr[j] + bias[j];
+    }
+}
+
+/* y, x are (M,N), s is (M) */
+NC_TARGET void NC_FN(nc_row_sub)(float *y, const float *x, const float *s, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        float sr = s[r];
+        v16 vs = v16_set1(sr);
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(yr + j, v16_sub(v16_load(xr + j), vs));
+        for (; j < N; j++) yr[j] = xr[j] - sr;
+    }
+}
+
+/* y, x are (M,N), s is (M) */
+NC_TARGET void NC_FN(nc_row_scale)(float *y, const float *x, const float *s, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        float sr = s[r];
+        v16 vs = v16_set1(sr);
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(yr + j, v16_mul(v16_load(xr + j), vs));
+        for (; j < N; j++) yr[j] = xr[j] * sr;
+    }
+}
+
+/* y, x are (M,N), s is (M) */
+NC_TARGET void NC_FN(nc_row_div)(float *y, const float *x, const float *s, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        float sr = s[r];
+        v16 vs = v16_set1(sr);
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(yr + j, v16_div(v16_load(xr + j), vs));
+        for (; j < N; j++) yr[j] = xr[j] / sr;
+    }
+}
+
+/* ---- the canonical row reductions (see kernels_ref.c) ---------------------------------------- */
+
+/* x is (n) */
+NC_TARGET static inline float sum16(const float *x, size_t n)
+{
+    v16 p = v16_zero();
+    size_t body = n - n % L, j = 0;
+    for (; j < body; j += L) p = v16_add(p, v16_load(x + j));
+    float s = v16_hsum(p);
+    for (; j < n; j++) s = s + x[j];
+    return s;
+}
+
+/* a, b are (n) */
+NC_TARGET static inline float dot16(const float *a, const float *b, size_t n)
+{
+    v16 p = v16_zero();
+    size_t body = n - n % L, j = 0;
+    for (; j < body; j += L) p = v16_fma(v16_load(a + j), v16_load(b + j), p);
+    float s = v16_hsum(p);
+    for (; j < n; j++) s = fmaf(a[j], b[j], s);
+    return s;
+}
+
+/* x is (n) */
+NC_TARGET static inline float max16(const float *x, size_t n)
+{
+    v16 p = v16_set1(-INFINITY);
+    size_t body = n - n % L, j = 0;
+    for (; j < body; j += L) p = v16_max(p, v16_load(x + j));
+    float s = v16_hmax(p);
+    for (; j < n; j++) s = nc_k_max(s, x[j]);
+    return s;
+}
+
+/* y is (M), x is (M,N) */
+NC_TARGET void NC_FN(nc_row_sum)(float *y, const float *x, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) y[r] = sum16(x + r * N, N);
+}
+
+/* y is (M), x is (M,N) */
+NC_TARGET void NC_FN(nc_row_sumsq)(float *y, const float *x, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) y[r] = dot16(x + r * N, x + r * N, N);
+}
+
+/* y is (M), x is (M,N) */
+NC_TARGET void NC_FN(nc_row_max)(float *y, const float *x, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) y[r] = max16(x + r * N, N);
+}
+
+/* y is (M), a, b are (M,N) */
+NC_TARGET void NC_FN(nc_row_dot)(float *y, const float *a, const float *b, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) y[r] = dot16(a + r * N, b + r * N, N);
+}
+
+/* y is (N), x is (M,N): vectorised across columns, rows in increasing order per column */
+NC_TARGET void NC_FN(nc_col_sum_acc)(float *y, const float *x, size_t M, size_t N)
+{
+    size_t j = 0;
+    for (; j + L <= N; j += L) {
+        v16 acc = v16_load(y + j);
+        for (size_t r = 0; r < M; r++) acc = v16_add(acc, v16_load(x + r * N + j));
+        v16_store(y + j, acc);
+    }
+    for (; j < N; j++) {
+        float acc = y[j];
+        for (size_t r = 0; r < M; r++) acc = acc + x[r * N + j];
+        y[j] = acc;
+    }
+}
+
+/* ---- normalisation ----------------------------------------------------------------------- */
+
+/* y, x are (M,N), g is (N), rstd is (M) */
+NC_TARGET void NC_FN(nc_rmsnorm_forward)(float *y, float *rstd, const float *x, const float *g,
+                                         float eps, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        float rs = nc_k_rstd(dot16(xr, xr, N), N, eps);
+        rstd[r] = rs;
+        v16 vrs = v16_set1(rs);
+        size_t j = 0;
+        for (; j + L <= N; j += L)
+            v16_store(yr + j, v16_mul(v16_mul(v16_load(xr + j), vrs), v16_load(g + j)));
+        for (; j < N; j++) yr[j] = (xr[j] * rs) * g[j];
+    }
+}
+
+/* dx, dy, x are (M,N), dg, g are (N), rstd is (M) */
+NC_TARGET void NC_FN(nc_rmsnorm_backward)(float *dx, float *dg, const float *dy, const float *x,
+                                          const float *g, const float *rstd, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *dyr = dy + r * N, *xr = x + r * N;
+        float *dxr = dx + r * N;
+        float rs = rstd[r];
+        v16 p = v16_zero();
+        size_t body = N - N % L, j = 0;
+        for (; j < body; j += L)
+            p = v16_fma(v16_mul(v16_load(dyr + j), v16_load(g + j)), v16_load(xr + j), p);
+        float s = v16_hsum(p);
+        for (; j < N; j++) s = fmaf(dyr[j] * g[j], xr[j], s);
+        float negk = nc_k_rms_negk(s, rs, N);
+        v16 vrs = v16_set1(rs), vnegk = v16_set1(negk);
+        for (j = 0; j + L <= N; j += L) {
+            v16 vdy = v16_load(dyr + j), vx = v16_load(xr + j);
+            v16 vdx = v16_fma(vnegk, vx, v16_mul(v16_mul(vdy, v16_load(g + j)), vrs));
+            v16 vdg = v16_fma(vdy, v16_mul(vx, vrs), v16_load(dg + j));
+            v16_store(dxr + j, vdx);
+            v16_store(dg + j, vdg);
+        }
+        for (; j < N; j++) {
+            float dyj = dyr[j], xj = xr[j];
+            dxr[j] = nc_k_rms_dx(dyj, xj, g[j], rs, negk);
+            dg[j] = fmaf(dyj, xj * rs, dg[j]);
+        }
+    }
+}
+
+/* y, x are (M,N), g, b are (N), mean, rstd are (M) */
+NC_TARGET void NC_FN(nc_layernorm_forward)(float *y, float *mean, float *rstd, const float *x,
+                                           const float *g, const float *b, float eps, size_t M,
+                                           size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *xr = x + r * N;
+        float *yr = y + r * N;
+        float mu = nc_k_mean(sum16(xr, N), N);
+        v16 vmu = v16_set1(mu);
+        v16 p = v16_zero();
+        size_t body = N - N % L, j = 0;
+        for (; j < body; j += L) {
+            v16 d = v16_sub(v16_load(xr + j), vmu);
+            p = v16_fma(d, d, p);
+        }
+        float ss = v16_hsum(p);
+        for (; j < N; j++) {
+            float d = xr[j] - mu;
+            ss = fmaf(d, d, ss);
+        }
+        float rs = nc_k_rstd(ss, N, eps);
+        mean[r] = mu;
+        rstd[r] = rs;
+        v16 vrs = v16_set1(rs);
+        for (j = 0; j + L <= N; j += L) {
+            v16 xh = v16_mul(v16_sub(v16_load(xr + j), vmu), vrs);
+            v16_store(yr + j, v16_fma(xh, v16_load(g + j), v16_load(b + j)));
+        }
+        for (; j < N; j++) yr[j] = fmaf((xr[j] - mu) * rs, g[j], b[j]);
+    }
+}
+
+/* dx, dy, x are (M,N), dg, db, g are (N), mean, rstd are (M) */
+NC_TARGET void NC_FN(nc_layernorm_backward)(float *dx, float *dg, float *db, const float *dy,
+                                            const float *x, const float *g, const float *mean,
+                                            const float *rstd, size_t M, size_t N)
+{
+    for (size_t r = 0; r < M; r++) {
+        const float *dyr = dy + r * N, *xr = x + r * N;
+        float *dxr = dx + r * N;
+        float mu = mean[r], rs = rstd[r];
+        v16 vmu = v16_set1(mu), vrs = v16_set1(rs);
+        v16 p1 = v16_zero(), p2 = v16_zero();
+        size_t body = N - N % L, j = 0;
+        for (; j < body; j += L) {
+            v16 dxh = v16_mul(v16_load(dyr + j), v16_load(g + j));
+            v16 xh = v16_mul(v16_sub(v16_load(xr + j), vmu), vrs);
+            p1 = v16_add(p1, dxh);
+            p2 = v16_fma(dxh, xh, p2);
+        }
+        float s1 = v16_hsum(p1), s2 = v16_hsum(p2);
+        for (; j < N; j++) {
+            float dxh = dyr[j] * g[j];
+            float xh = (xr[j] - mu) * rs;
+            s1 = s1 + dxh;
+            s2 = fmaf(dxh, xh, s2);
+        }
+        float m1 = nc_k_mean(s1, N), negm2 = -nc_k_mean(s2, N);
+        v16 vm1 = v16_set1(m1), vnegm2 = v16_set1(negm2);
+        for (j = 0; j + L <= N; j += L) {
+            v16 vdy = v16_load(dyr + j);
+            v16 xh = v16_mul(v16_sub(v16_load(xr + j), vmu), vrs);
+            v16 t = v16_fma(vnegm2, xh, v16_sub(v16_mul(vdy, v16_load(g + j)), vm1));
+            v16 vdg = v16_fma(vdy, xh, v16_load(dg + j));
+            v16 vdb = v16_add(v16_load(db + j), vdy);
+            v16_store(dxr + j, v16_mul(t, vrs));
+            v16_store(dg + j, vdg);
+            v16_store(db + j, vdb);
+        }
+        for (; j < N; j++) {
+            float dyj = dyr[j];
+            float xh = (xr[j] - mu) * rs;
+            dxr[j] = nc_k_ln_dx(dyj, xh, g[j], m1, negm2, rs);
+            dg[j] = fmaf(dyj, xh, dg[j]);
+            db[j] = db[j] + dyj;
+        }
+    }
+}
+
+/* ---- gather / scatter ---------------------------------------------------------------------- */
+
+/* out is (M,N), table is (V,N), idx is (M); a copy, so bit-exact on any path */
+NC_TARGET nc_status NC_FN(nc_gather_rows)(float *out, const float *table, const uint32_t *idx,
+                                          size_t M, size_t N, size_t V)
+{
+    for (size_t r = 0; r < M; r++)
+        if (idx[r] >= V) return NC_ERR_ARG;
+    for (size_t r = 0; r < M; r++) {
+        const float *t = table + (size_t)idx[r] * N;
+        float *o = out + r * N;
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(o + j, v16_load(t + j));
+        for (; j < N; j++) o[j] = t[j];
+    }
+    return NC_OK;
+}
+
+/* table_grad is (V,N), grad is (M,N), idx is (M): rows strictly in increasing r, never reordered
+ * or grouped by index, so repeated indices accumulate in the same order however rows are batched */
+NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *grad,
+                                               const uint32_t *idx, size_t M, size_t N, size_t V)
+{
+    for (size_t r = 0; r < M; r++)
+        if (idx[r] >= V) return NC_ERR_ARG;
+    for (size_t r = 0; r < M; r++) {
+        float *t = table_grad + (size_t)idx[r] * N;
+        const float *gr = grad + r * N;
+        size_t j = 0;
+        for (; j + L <= N; j += L) v16_store(t + j, v16_add(v16_load(t + j), v16_load(gr + j)));
+        for (; j < N; j++) t[j] = t[j] + gr[j];
+    }
+    return NC_OK;
+}
+
+#undef L
