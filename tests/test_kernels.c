@@ -329,7 +329,7 @@ static void check_variant(const kset *k, uint64_t seed)
             }
 }
 
-/* ---- the canonical order, written out naively from docs/determinism-kernels.md ------------- */
+/* ---- the canonical order, written out naively from docs/determinism.md ------------- */
 
 static float documented_sum(const float *x, size_t n)
 {

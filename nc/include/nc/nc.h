@@ -56,7 +56,7 @@ const char *nc_status_str(nc_status s);
  * rows: "x is (M,N)" means M rows of N floats. Element-wise kernels take a flat length n (any
  * shape, flattened). An output may be the very same pointer as an element-wise input (y == a);
  * any other overlap is not allowed. Arrays need no alignment. "+=" outputs accumulate into what
- * the caller put there. Canonical orders and every place FMA is used: docs/determinism-kernels.md.
+ * the caller put there. Canonical orders and every place FMA is used: docs/determinism.md.
  *   min(a,b) means (a < b ? a : b) and max(a,b) means (a > b ? a : b), exactly as x86 MINPS/MAXPS,
  *   which fixes the result for signed zeros (and NaN). fma(a,b,c) is a*b+c rounded once.
  *   sum16(...) is the canonical row reduction: 16 interleaved partial sums, a fixed pairwise
