@@ -33,6 +33,9 @@ typedef struct model_config {
     uint32_t value[MP_COUNT];
 } model_config;
 
+/* The documented name of a parameter key ("symbols", "o2_limit", ...), or NULL if unknown. */
+const char *model_param_name(unsigned key);
+
 void model_config_set(model_config *c, enum model_param k, uint32_t v);
 /* The value of k, or NC_ERR_CORRUPT if the config lacks it (a header without a needed key). */
 nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v);

@@ -8,6 +8,15 @@ static const char *const names[] = { "order2", NULL };
 
 #define N_MODELS (sizeof models / sizeof models[0])
 
+const char *model_param_name(unsigned key)
+{
+    static const char *const param_names[MP_COUNT] = {
+        [MP_SYMBOLS] = "symbols", [MP_STREAMS] = "streams",
+        [MP_O2_LIMIT] = "o2_limit", [MP_O1_LIMIT] = "o1_limit",
+    };
+    return key < MP_COUNT ? param_names[key] : NULL;
+}
+
 void model_config_set(model_config *c, enum model_param k, uint32_t v)
 {
     c->value[k] = v;

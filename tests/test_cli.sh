@@ -73,6 +73,8 @@ check "stdin -> stdout round trip" cmp -s s.out text
 cp text ctext && "$NNZIP" -c ctext >c.nnz && "$NNZIP" -dc c.nnz >c.out
 check "-c round trip" cmp -s c.out text
 check "-c leaves no file" test ! -e ctext.nnz
+cp text rmc && "$NNZIP" -c --rm rmc >rmc.nnz 2>/dev/null
+check "--rm with -c keeps the input" test -f rmc
 cat text | "$NNZIP" - >dash.nnz && "$NNZIP" -d -o dash.out dash.nnz
 check "- and -o" cmp -s dash.out text
 "$NNZIP" -q -o named.bin text && "$NNZIP" -d -q -o named.out named.bin

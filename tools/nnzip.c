@@ -160,8 +160,13 @@ static void list_file(const char *name, const uint8_t *data, size_t len)
     printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of model state\n  params:",
            name, ops ? ops->name : "stored (data did not compress)", h.level, (unsigned long long)params,
            bytes / 1048576.0);
-    for (unsigned i = 0; i < h.n_params; i++)
-        printf(" %u=%u", h.params[i].key, h.params[i].value);
+    for (unsigned i = 0; i < h.n_params; i++) {
+        const char *pn = model_param_name(h.params[i].key);
+        if (pn)
+            printf(" %s=%u", pn, h.params[i].value);
+        else
+            printf(" key%u=%u", h.params[i].key, h.params[i].value);
+    }
     printf("\n  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
            (unsigned long long)h.orig_size, len, h.orig_size ? (double)h.orig_size / len : 0.0,
            h.orig_size ? 8.0 * len / h.orig_size : 0.0, h.orig_crc);
@@ -249,7 +254,9 @@ static int process(const options *o, const char *in_name)
                 (unsigned long long)orig, (unsigned long long)packed, orig ? 8.0 * packed / orig : 0.0, el,
                 el > 0 ? orig / el / 1000 : 0.0, o->mode == MODE_TEST ? " (test ok)" : "");
     }
-    if (o->remove_input && !from_stdin && o->mode != MODE_TEST && unlink(in_name) != 0) {
+    /* Only a file we wrote and flushed ourselves justifies removing the input: after -c we
+     * cannot know the reader of our output kept it. main() warned about --rm with -c. */
+    if (o->remove_input && !from_stdin && !to_stdout && o->mode != MODE_TEST && unlink(in_name) != 0) {
         fail(in_name, "could not remove: %s", strerror(errno));
         goto done;
     }
@@ -413,6 +420,8 @@ int main(int argc, char **argv)
         return 1;
     }
     quiet = o.verbosity == 0;
+    if (o.remove_input && o.to_stdout && !quiet)
+        fail(NULL, "--rm ignored with -c: the input is kept");
     fileio_install_signal_cleanup();
     int status = 0;
     for (int i = 0; i < n_files; i++) {
