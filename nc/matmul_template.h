@@ -35,41 +35,65 @@ enum { B_ROWS = 0 /* b(k,j) = B[k*ldb + j] */, B_COLS = 1 /* b(k,j) = B[j*ldb + 
 
 /* The register block: C[0..mr)[0..NR) (row stride ldc) gets kc more steps of its chains, from
  * a = &a(0,0) of this block and the packed panel bp (kc x NR). mr and alayout are constants at
- * every call site so the loops unroll and acc[][] lives in registers. */
+ * every call site, so the guards fold away. The accumulators are named variables, not an array:
+ * gcc 12 spills a VEC array to the stack on every iteration, which halves the speed. */
+#if NV != 2
+#error "matmul_template.h: mm_block is written for NV == 2"
+#endif
+#define MM_ROW(r) VEC c##r##0 = V_ZERO(), c##r##1 = V_ZERO();
+#define MM_LOADC(r)                                                                              \
+    if (mr > r) {                                                                                \
+        c##r##0 = V_LOADU(c + (size_t)r * ldc);                                                  \
+        c##r##1 = V_LOADU(c + (size_t)r * ldc + VL);                                             \
+    }
+#define MM_STEP(r, ap)                                                                           \
+    if (mr > r) {                                                                                \
+        VEC x = V_BCAST(ap);                                                                     \
+        c##r##0 = V_FMA(x, b0, c##r##0);                                                         \
+        c##r##1 = V_FMA(x, b1, c##r##1);                                                         \
+    }
+#define MM_STOREC(r)                                                                             \
+    if (mr > r) {                                                                                \
+        V_STOREU(c + (size_t)r * ldc, c##r##0);                                                  \
+        V_STOREU(c + (size_t)r * ldc + VL, c##r##1);                                             \
+    }
+#define MM_ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
 MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ldc, const float *a,
                             size_t lda, const float *bp, size_t kc, int load_c)
 {
-    VEC acc[MR][NV];
-    for (int r = 0; r < mr; r++)
-        for (int v = 0; v < NV; v++)
-            acc[r][v] = load_c ? V_LOADU(c + (size_t)r * ldc + v * VL) : V_ZERO();
+    MM_ALL(MM_ROW)
+    if (load_c) {
+        MM_ALL(MM_LOADC)
+    }
     if (alayout == A_ROWS) {
+        const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
         for (size_t k = 0; k < kc; k++) {
-            VEC b[NV];
-            for (int v = 0; v < NV; v++)
-                b[v] = V_LOAD(bp + k * NR + v * VL);
-            for (int r = 0; r < mr; r++) {
-                VEC x = V_BCAST(a + (size_t)r * lda + k);
-                for (int v = 0; v < NV; v++)
-                    acc[r][v] = V_FMA(x, b[v], acc[r][v]);
-            }
+            VEC b0 = V_LOAD(bp + k * NR), b1 = V_LOAD(bp + k * NR + VL);
+            MM_STEP(0, a0 + k)
+            MM_STEP(1, a1 + k)
+            MM_STEP(2, a2 + k)
+            MM_STEP(3, a3 + k)
+            MM_STEP(4, a0 + 4 * lda + k)
+            MM_STEP(5, a1 + 4 * lda + k)
+            MM_STEP(6, a2 + 4 * lda + k)
+            MM_STEP(7, a3 + 4 * lda + k)
         }
     } else {
         for (size_t k = 0; k < kc; k++) {
             const float *ak = a + k * lda;
-            VEC b[NV];
-            for (int v = 0; v < NV; v++)
-                b[v] = V_LOAD(bp + k * NR + v * VL);
-            for (int r = 0; r < mr; r++) {
-                VEC x = V_BCAST(ak + r);
-                for (int v = 0; v < NV; v++)
-                    acc[r][v] = V_FMA(x, b[v], acc[r][v]);
-            }
+            VEC b0 = V_LOAD(bp + k * NR), b1 = V_LOAD(bp + k * NR + VL);
+            MM_STEP(0, ak + 0)
+            MM_STEP(1, ak + 1)
+            MM_STEP(2, ak + 2)
+            MM_STEP(3, ak + 3)
+            MM_STEP(4, ak + 4)
+            MM_STEP(5, ak + 5)
+            MM_STEP(6, ak + 6)
+            MM_STEP(7, ak + 7)
         }
     }
-    for (int r = 0; r < mr; r++)
-        for (int v = 0; v < NV; v++)
-            V_STOREU(c + (size_t)r * ldc + v * VL, acc[r][v]);
+    MM_ALL(MM_STOREC)
 }
 
 /* Instantiate mm_block for each row count 1..MR and each A layout. */
