@@ -19,6 +19,7 @@
 #define NV NC_MM_AVX2_NV
 #define KC NC_MM_AVX2_KC
 #define MC NC_MM_AVX2_MC
+#define NP NC_MM_AVX2_NP
 #include "matmul_template.h"
 
 #else

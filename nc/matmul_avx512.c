@@ -20,6 +20,7 @@
 #define NV NC_MM_AVX512_NV
 #define KC NC_MM_AVX512_KC
 #define MC NC_MM_AVX512_MC
+#define NP NC_MM_AVX512_NP
 #include "matmul_template.h"
 
 #else

@@ -129,38 +129,79 @@ static const MM(mm_rows_fn) MM(mm_rows)[MR + 1] = {
 #endif
 };
 
-/* bp (kc x NR) = b(k, j) for j < nr, zero for the padding lanes j >= nr. */
-static MM_TARGET void MM(mm_pack_rows)(float *bp, const float *B, size_t ldb, size_t kc, size_t nr)
+/* Rows of B ahead of the one being packed that are prefetched: the panel reads one or two cache
+ * lines per row with a stride of ldb, often a whole page, which the hardware prefetchers follow
+ * poorly; without this the small-M products wait on memory latency. */
+#define MM_PREFETCH_AHEAD 12
+
+/* Pack up to NP panels at once: panel p (kc x NR at bp + p * KC * NR) = b(k, p*NR + j) for the
+ * nb columns present, zero in the padding lanes. Reading NP * NR floats of each B row together
+ * (several adjacent cache lines) instead of one panel's 64 bytes per row keeps the hardware
+ * streamers useful and avoids refetching lines that a power-of-two ldb had evicted by the time
+ * the next panel wanted them. */
+static MM_TARGET void MM(mm_pack_rows)(float *bp, const float *B, size_t ldb, size_t kc, size_t nb)
 {
-    if (nr == NR) {
-        for (size_t k = 0; k < kc; k++)
-            for (int v = 0; v < NV; v++)
-                V_STOREU(bp + k * NR + v * VL, V_LOADU(B + k * ldb + v * VL));
-        return;
-    }
+    size_t full = nb / NR, rest = nb % NR;
     for (size_t k = 0; k < kc; k++) {
-        size_t j = 0;
-        for (; j < nr; j++)
-            bp[k * NR + j] = B[k * ldb + j];
-        for (; j < NR; j++)
-            bp[k * NR + j] = 0.0f;
+        const float *b = B + k * ldb;
+        if (k + MM_PREFETCH_AHEAD < kc) {
+            const float *pf = B + (k + MM_PREFETCH_AHEAD) * ldb;
+            for (size_t x = 0; x < nb; x += 16)
+                _mm_prefetch((const char *)(pf + x), _MM_HINT_T0);
+            _mm_prefetch((const char *)(pf + nb - 1), _MM_HINT_T0);
+        }
+        for (size_t p = 0; p < full; p++)
+            for (int v = 0; v < NV; v++)
+                V_STOREU(bp + p * KC * NR + k * NR + v * VL, V_LOADU(b + p * NR + v * VL));
+        if (rest) {
+            float *d = bp + full * KC * NR + k * NR;
+            size_t j = 0;
+            for (; j < rest; j++)
+                d[j] = b[full * NR + j];
+            for (; j < NR; j++)
+                d[j] = 0.0f;
+        }
     }
 }
 
-/* The same from a transposed B: bp[k][j] = B[j*ldb + k]. Reads run along k (contiguous), four
- * columns at a time; the writes land in the L1-resident panel. */
-static MM_TARGET void MM(mm_pack_cols)(float *bp, const float *B, size_t ldb, size_t kc, size_t nr)
+/* d[r * ldd + c] = s[c * lds + r] for an 8 x 8 block: the classic unpack/shuffle/permute
+ * transpose (AVX instructions, available under both targets). Data movement only. */
+static inline __attribute__((always_inline)) MM_TARGET void
+MM(mm_transpose8)(float *d, size_t ldd, const float *s, size_t lds)
 {
-    size_t j = 0;
-    for (; j + 4 <= nr; j += 4) {
-        const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-        for (size_t k = 0; k < kc; k++) {
-            float *d = bp + k * NR + j;
-            d[0] = b0[k];
-            d[1] = b1[k];
-            d[2] = b2[k];
-            d[3] = b3[k];
-        }
+    __m256 r0 = _mm256_loadu_ps(s + 0 * lds), r1 = _mm256_loadu_ps(s + 1 * lds);
+    __m256 r2 = _mm256_loadu_ps(s + 2 * lds), r3 = _mm256_loadu_ps(s + 3 * lds);
+    __m256 r4 = _mm256_loadu_ps(s + 4 * lds), r5 = _mm256_loadu_ps(s + 5 * lds);
+    __m256 r6 = _mm256_loadu_ps(s + 6 * lds), r7 = _mm256_loadu_ps(s + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    _mm256_storeu_ps(d + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* One panel from a transposed B: bp[k][j] = B[j*ldb + k], in 8 x 8 blocks; ragged edges scalar.
+ * Rows of B are read along k, contiguously, so no block packing is needed here. */
+static MM_TARGET void MM(mm_pack_cols1)(float *bp, const float *B, size_t ldb, size_t kc, size_t nr)
+{
+    size_t j = 0, k8 = kc & ~(size_t)7;
+    for (; j + 8 <= nr; j += 8) {
+        for (size_t k = 0; k < k8; k += 8)
+            MM(mm_transpose8)(bp + k * NR + j, NR, B + j * ldb + k, ldb);
+        for (size_t k = k8; k < kc; k++)
+            for (size_t jj = j; jj < j + 8; jj++)
+                bp[k * NR + jj] = B[jj * ldb + k];
     }
     for (; j < nr; j++)
         for (size_t k = 0; k < kc; k++)
@@ -168,6 +209,14 @@ static MM_TARGET void MM(mm_pack_cols)(float *bp, const float *B, size_t ldb, si
     for (; j < NR; j++)
         for (size_t k = 0; k < kc; k++)
             bp[k * NR + j] = 0.0f;
+}
+
+static MM_TARGET void MM(mm_pack_cols)(float *bp, const float *B, size_t ldb, size_t kc, size_t nb)
+{
+    for (size_t p = 0; p * NR < nb; p++) {
+        size_t nr = nb - p * NR < NR ? nb - p * NR : NR;
+        MM(mm_pack_cols1)(bp + p * KC * NR, B + p * NR * ldb, ldb, kc, nr);
+    }
 }
 
 static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t ldc, const float *A,
@@ -180,7 +229,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                 memset(C + i * ldc, 0, N * sizeof *C);
         return;
     }
-    _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float bp[NP * KC * NR]; /* NP panels: 64 KiB of stack */
     /* Equal k slices (e.g. K = 352 -> 176 + 176, not 256 + 96); only speed depends on this. */
     size_t nslices = (K + KC - 1) / KC, kstep = (K + nslices - 1) / nslices;
     for (size_t ic = 0; ic < M; ic += MC) {
@@ -188,28 +237,32 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
         for (size_t pc = 0; pc < K; pc += kstep) {
             size_t kc = K - pc < kstep ? K - pc : kstep;
             int load_c = accumulate || pc > 0; /* later slices continue the chain held in C */
-            for (size_t jc = 0; jc < N; jc += NR) {
-                size_t nr = N - jc < NR ? N - jc : NR;
+            for (size_t jb = 0; jb < N; jb += NP * NR) {
+                size_t nb = N - jb < NP * NR ? N - jb : NP * NR;
                 if (blayout == B_ROWS)
-                    MM(mm_pack_rows)(bp, B + pc * ldb + jc, ldb, kc, nr);
+                    MM(mm_pack_rows)(bp, B + pc * ldb + jb, ldb, kc, nb);
                 else
-                    MM(mm_pack_cols)(bp, B + jc * ldb + pc, ldb, kc, nr);
-                for (size_t i = ic; i < ic + mc; i += MR) {
-                    size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
-                    const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
-                    float *c = C + i * ldc + jc;
-                    if (nr == NR) {
-                        MM(mm_rows)[mr](alayout, c, ldc, a, lda, bp, kc, load_c);
-                    } else {
-                        /* Right edge: run full-width lanes on a stack tile, keep the real ones. */
-                        _Alignas(64) float t[MR * NR];
-                        memset(t, 0, sizeof t);
-                        if (load_c)
+                    MM(mm_pack_cols)(bp, B + jb * ldb + pc, ldb, kc, nb);
+                for (size_t jc = jb; jc < jb + nb; jc += NR) {
+                    size_t nr = jb + nb - jc < NR ? jb + nb - jc : NR;
+                    const float *panel = bp + (jc - jb) / NR * KC * NR;
+                    for (size_t i = ic; i < ic + mc; i += MR) {
+                        size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
+                        const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
+                        float *c = C + i * ldc + jc;
+                        if (nr == NR) {
+                            MM(mm_rows)[mr](alayout, c, ldc, a, lda, panel, kc, load_c);
+                        } else {
+                            /* Right edge: full-width lanes on a stack tile; keep the real ones. */
+                            _Alignas(64) float t[MR * NR];
+                            memset(t, 0, sizeof t);
+                            if (load_c)
+                                for (size_t r = 0; r < mr; r++)
+                                    memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
+                            MM(mm_rows)[mr](alayout, t, NR, a, lda, panel, kc, load_c);
                             for (size_t r = 0; r < mr; r++)
-                                memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
-                        MM(mm_rows)[mr](alayout, t, NR, a, lda, bp, kc, load_c);
-                        for (size_t r = 0; r < mr; r++)
-                            memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
+                                memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
+                        }
                     }
                 }
             }
