@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nc/nc.h"
 
@@ -93,6 +94,31 @@ __attribute__((target("avx2,fma"))) static double measure_fma_flops(void)
 }
 #endif
 
+/* CPU seconds spent by all processes (from /proc/stat) and by this one: their difference over a
+ * wall-clock interval is how many cores OTHER processes kept busy, printed beside each figure so
+ * a reader can tell a measurement taken on a shared machine. -1 where /proc/stat is missing. */
+static double busy_seconds_all(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 4)
+        return -1;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double own_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 typedef void (*mm_pooled)(nc_pool *, float *, size_t, const float *, size_t, const float *, size_t,
                           size_t, size_t, size_t, int);
 
@@ -156,6 +182,10 @@ int main(int argc, char **argv)
            fma_units, peak8 * 1e-9);
     printf("; AVX-512 (Intel, 2 x 512-bit FMA) would be %.1f; on Zen 4 512-bit ops are "
            "double-pumped, so its AVX-512 peak equals the AVX2 peak\n", peak16 * 1e-9);
+    printf("- shapes: a layer with d_in x d_out weights over a batch of T rows (T = 16..64 per "
+           "timestep, 320..2048 per segment): A·B forward (M=T, K=d_in, N=d_out), A·Bᵀ input "
+           "gradient (M=T, K=d_out, N=d_in), Aᵀ·B weight gradient (M=d_in, K=T, N=d_out)\n");
+    printf("- GFLOP/s = 2·M·N·K / seconds per call (accumulate mode, C += A·B)\n");
     printf("- %% of peak uses the peak of the cores in use (1 or 2) for that path's vector width"
            " (ref: AVX2 peak)\n");
     printf("- ISAs supported here:");
@@ -179,7 +209,7 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t maxel = 2048 * 1408;
-    float *A = malloc(maxel * sizeof *A), *B = malloc(1408 * 1408 * sizeof *B),
+    float *A = malloc(maxel * sizeof *A), *B = malloc(maxel * sizeof *B),
           *C = malloc(maxel * sizeof *C);
     if (!A || !B || !C) {
         fprintf(stderr, "nc-bench: out of memory\n");
@@ -189,12 +219,14 @@ int main(int argc, char **argv)
         A[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
         C[i] = 0;
     }
-    for (size_t i = 0; i < 1408 * 1408; i++)
+    for (size_t i = 0; i < maxel; i++)
         B[i] = (float)((i * 40503u) % 1000) * 1e-3f - 0.5f;
 
-    printf("| product | M | K | N | path | 1 thread GFLOP/s | %% peak | 2 threads GFLOP/s | "
-           "%% peak | 2T speed-up |\n");
-    printf("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    printf("| product | T | M | K | N | path | 1 thread GFLOP/s | %% peak | 2 threads GFLOP/s | "
+           "%% peak | 2T speed-up | other load |\n");
+    printf("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
+    double others_sum = 0;
+    int others_n = 0;
     nc_isa isa_default = nc_isa_active();
     double t_start = now();
     for (int isa = NC_ISA_COUNT - 1; isa >= 0; isa--) {
@@ -205,11 +237,21 @@ int main(int argc, char **argv)
         for (int p = 0; p < 3; p++) {
             for (int seg = 0; seg < 2; seg++) {
                 for (size_t mi = 0; mi < 3; mi++) {
-                    size_t M = seg ? seg_m[mi] : tstep_m[mi];
+                    size_t T = seg ? seg_m[mi] : tstep_m[mi]; /* rows in the batch */
                     for (size_t s = 0; s < nkn; s++) {
-                        size_t K = kn[s][0], N = kn[s][1];
+                        /* A layer with d_in x d_out weights W over T rows:
+                         *   A.B   forward       Y (T,d_out) = X (T,d_in) . W (d_in,d_out)
+                         *   A.Bt  input grad    dX (T,d_in) = dY (T,d_out) . W^T
+                         *   At.B  weight grad   dW (d_in,d_out) = X^T . dY, reduced over T */
+                        size_t din = kn[s][0], dout = kn[s][1], M, K, N;
+                        if (products[p].kind == 0)
+                            M = T, K = din, N = dout;
+                        else if (products[p].kind == 1)
+                            M = T, K = dout, N = din;
+                        else
+                            M = din, K = T, N = dout;
                         /* The scalar reference is slow: one small shape per product suffices. */
-                        if (isa == NC_ISA_REF && !(mi == 0 && s == 0))
+                        if (isa == NC_ISA_REF && !(seg == 0 && mi == 0 && s == 0 && p != 2))
                             continue;
                         if (quick && mi == 1)
                             continue;
@@ -218,6 +260,7 @@ int main(int argc, char **argv)
                         /* Other jobs may share the machine: alternate 1- and 2-thread batches and
                          * keep the best of each, so a busy moment hurts both or neither. */
                         time_batch(p, pool2, C, A, B, M, N, K, 0); /* warm up */
+                        double w0 = now(), b0 = busy_seconds_all(), o0 = own_cpu_seconds();
                         for (int r = 0; r < rounds; r++) {
                             double a = time_batch(p, NULL, C, A, B, M, N, K, mt);
                             double b = time_batch(p, pool2, C, A, B, M, N, K, mt);
@@ -225,11 +268,17 @@ int main(int argc, char **argv)
                             t2 = b < t2 ? b : t2;
                         }
                         double g1 = flops / t1 * 1e-9, g2 = flops / t2 * 1e-9;
-                        printf("| %s | %zu | %zu | %zu | %s | %.1f | %.0f%% | %.1f | %.0f%% | "
-                               "%.2f× |\n",
-                               products[p].name, M, K, N, nc_isa_name((nc_isa)isa), g1,
+                        double others = (busy_seconds_all() - b0 - (own_cpu_seconds() - o0)) /
+                                        (now() - w0);
+                        if (b0 < 0)
+                            others = -1;
+                        others_sum += others;
+                        others_n++;
+                        printf("| %s | %zu | %zu | %zu | %zu | %s | %.1f | %.0f%% | %.1f | %.0f%% | "
+                               "%.2f× | %.2f |\n",
+                               products[p].name, T, M, K, N, nc_isa_name((nc_isa)isa), g1,
                                100 * g1 / (peak * 1e-9), g2, 100 * g2 / (2 * peak * 1e-9),
-                               g2 / g1);
+                               g2 / g1, others);
                         fflush(stdout);
                     }
                 }
@@ -237,7 +286,10 @@ int main(int argc, char **argv)
         }
     }
     nc_isa_select(isa_default);
-    printf("\n(run time %.0f s)\n", now() - t_start);
+    printf("\nRun time %.0f s. \"other load\": cores kept busy by other processes while that row "
+           "was measured (/proc/stat minus this process); mean %.2f. Each figure is the best of "
+           "%d alternating 1-/2-thread batches of >= %.0f ms.\n",
+           now() - t_start, others_n ? others_sum / others_n : 0.0, rounds, min_time * 1e3);
     nc_pool_free(pool2);
     free(A);
     free(B);
