@@ -19,6 +19,7 @@
  * NR-column panel of B is packed once into a contiguous, aligned KC x NR buffer that stays in L1 and
  * is swept by MR x NR register blocks (MR*NV independent accumulators hide FMA latency; per k one
  * broadcast of a(i,k) per row and NV loads of B feed MR*NV FMAs). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "nc/nc.h"
@@ -219,6 +220,26 @@ static MM_TARGET void MM(mm_pack_cols)(float *bp, const float *B, size_t ldb, si
     }
 }
 
+/* A^T.B: copy the A block a(i, k) = A[k*lda + i], i < mc, k < kc into MR-row groups, each kc x MR
+ * contiguous (zero rows past mc), so the kernel reads one stream instead of kc rows lda apart
+ * (with a power-of-two M those rows all collide in the same cache sets). Copies only. */
+static MM_TARGET void MM(mm_pack_a_cols)(float *ap, const float *A, size_t lda, size_t kc,
+                                         size_t mc)
+{
+    for (size_t g = 0; g * MR < mc; g++) {
+        size_t i0 = g * MR, mr = mc - i0 < MR ? mc - i0 : MR;
+        float *d = ap + g * KC * MR;
+        for (size_t k = 0; k < kc; k++) {
+            const float *s = A + k * lda + i0;
+            size_t r = 0;
+            for (; r < mr; r++)
+                d[k * MR + r] = s[r];
+            for (; r < MR; r++)
+                d[k * MR + r] = 0.0f;
+        }
+    }
+}
+
 static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t ldc, const float *A,
                                     size_t lda, const float *B, size_t ldb, size_t M, size_t N,
                                     size_t K, int accumulate)
@@ -230,6 +251,9 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
         return;
     }
     _Alignas(64) float bp[NP * KC * NR]; /* NP panels: 64 KiB of stack */
+    /* A^T.B packs A too, into the heap (too big for a polite stack); if that fails it reads A in
+     * place: slower, same bits. */
+    float *ap = alayout == A_COLS ? aligned_alloc(64, (size_t)MC * KC * sizeof(float)) : NULL;
     /* Equal k slices (e.g. K = 352 -> 176 + 176, not 256 + 96); only speed depends on this. */
     size_t nslices = (K + KC - 1) / KC, kstep = (K + nslices - 1) / nslices;
     for (size_t ic = 0; ic < M; ic += MC) {
@@ -237,6 +261,8 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
         for (size_t pc = 0; pc < K; pc += kstep) {
             size_t kc = K - pc < kstep ? K - pc : kstep;
             int load_c = accumulate || pc > 0; /* later slices continue the chain held in C */
+            if (ap)
+                MM(mm_pack_a_cols)(ap, A + pc * lda + ic, lda, kc, mc);
             for (size_t jb = 0; jb < N; jb += NP * NR) {
                 size_t nb = N - jb < NP * NR ? N - jb : NP * NR;
                 if (blayout == B_ROWS)
@@ -249,9 +275,14 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                     for (size_t i = ic; i < ic + mc; i += MR) {
                         size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
                         const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
+                        size_t la = lda;
+                        if (ap) {
+                            a = ap + (i - ic) / MR * KC * MR;
+                            la = MR;
+                        }
                         float *c = C + i * ldc + jc;
                         if (nr == NR) {
-                            MM(mm_rows)[mr](alayout, c, ldc, a, lda, panel, kc, load_c);
+                            MM(mm_rows)[mr](alayout, c, ldc, a, la, panel, kc, load_c);
                         } else {
                             /* Right edge: full-width lanes on a stack tile; keep the real ones. */
                             _Alignas(64) float t[MR * NR];
@@ -259,7 +290,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                             if (load_c)
                                 for (size_t r = 0; r < mr; r++)
                                     memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
-                            MM(mm_rows)[mr](alayout, t, NR, a, lda, panel, kc, load_c);
+                            MM(mm_rows)[mr](alayout, t, NR, a, la, panel, kc, load_c);
                             for (size_t r = 0; r < mr; r++)
                                 memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
                         }
@@ -268,6 +299,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
             }
         }
     }
+    free(ap);
 }
 
 /* C (M,N) = A (M,K) . B (K,N) */
