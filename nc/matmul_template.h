@@ -61,7 +61,7 @@ enum { B_ROWS = 0 /* b(k,j) = B[k*ldb + j] */, B_COLS = 1 /* b(k,j) = B[j*ldb + 
 #define MM_ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
 MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ldc, const float *a,
-                            size_t lda, const float *bp, size_t kc, int load_c)
+                            size_t lda, const float *bp, size_t ldbp, size_t kc, int load_c)
 {
     MM_ALL(MM_ROW)
     if (load_c) {
@@ -70,7 +70,7 @@ MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ld
     if (alayout == A_ROWS) {
         const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
         for (size_t k = 0; k < kc; k++) {
-            VEC b0 = V_LOAD(bp + k * NR), b1 = V_LOAD(bp + k * NR + VL);
+            VEC b0 = V_LOADU(bp + k * ldbp), b1 = V_LOADU(bp + k * ldbp + VL);
             MM_STEP(0, a0 + k)
             MM_STEP(1, a1 + k)
             MM_STEP(2, a2 + k)
@@ -83,7 +83,7 @@ MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ld
     } else {
         for (size_t k = 0; k < kc; k++) {
             const float *ak = a + k * lda;
-            VEC b0 = V_LOAD(bp + k * NR), b1 = V_LOAD(bp + k * NR + VL);
+            VEC b0 = V_LOADU(bp + k * ldbp), b1 = V_LOADU(bp + k * ldbp + VL);
             MM_STEP(0, ak + 0)
             MM_STEP(1, ak + 1)
             MM_STEP(2, ak + 2)
@@ -100,12 +100,13 @@ MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ld
 /* Instantiate mm_block for each row count 1..MR and each A layout. */
 #define MM_ROWS(n)                                                                               \
     static MM_TARGET void MM(mm_rows##n)(int alayout, float *c, size_t ldc, const float *a,      \
-                                         size_t lda, const float *bp, size_t kc, int load_c)     \
+                                         size_t lda, const float *bp, size_t ldbp, size_t kc,    \
+                                         int load_c)                                             \
     {                                                                                            \
         if (alayout == A_ROWS)                                                                   \
-            MM(mm_block)(n, A_ROWS, c, ldc, a, lda, bp, kc, load_c);                             \
+            MM(mm_block)(n, A_ROWS, c, ldc, a, lda, bp, ldbp, kc, load_c);                       \
         else                                                                                     \
-            MM(mm_block)(n, A_COLS, c, ldc, a, lda, bp, kc, load_c);                             \
+            MM(mm_block)(n, A_COLS, c, ldc, a, lda, bp, ldbp, kc, load_c);                       \
     }
 MM_ROWS(1)
 MM_ROWS(2)
@@ -122,7 +123,7 @@ MM_ROWS(8)
 #endif
 
 typedef void (*MM(mm_rows_fn))(int, float *, size_t, const float *, size_t, const float *, size_t,
-                               int);
+                               size_t, int);
 static const MM(mm_rows_fn) MM(mm_rows)[MR + 1] = {
     NULL, MM(mm_rows1), MM(mm_rows2), MM(mm_rows3), MM(mm_rows4), MM(mm_rows5), MM(mm_rows6),
 #if MR > 6
@@ -240,6 +241,12 @@ static MM_TARGET void MM(mm_pack_a_cols)(float *ap, const float *A, size_t lda, 
     }
 }
 
+/* Short products (<= this many rows, e.g. one timestep of 16) use each B element only a few times,
+ * so packing it costs more than it saves: full panels are read in place, unless ldb is a multiple
+ * of 512 floats (2 KiB), where the rows of a panel fall into a few cache sets and packing wins.
+ * Measured on Zen 4; changes speed only. */
+#define MM_DIRECT_B_ROWS 24
+
 static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t ldc, const float *A,
                                     size_t lda, const float *B, size_t ldb, size_t M, size_t N,
                                     size_t K, int accumulate)
@@ -265,13 +272,24 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                 MM(mm_pack_a_cols)(ap, A + pc * lda + ic, lda, kc, mc);
             for (size_t jb = 0; jb < N; jb += NP * NR) {
                 size_t nb = N - jb < NP * NR ? N - jb : NP * NR;
-                if (blayout == B_ROWS)
+                int direct = blayout == B_ROWS && mc <= MM_DIRECT_B_ROWS && ldb % 512 != 0;
+                if (direct)
+                    ; /* full panels are read in place; a ragged one is packed below */
+                else if (blayout == B_ROWS)
                     MM(mm_pack_rows)(bp, B + pc * ldb + jb, ldb, kc, nb);
                 else
                     MM(mm_pack_cols)(bp, B + jb * ldb + pc, ldb, kc, nb);
                 for (size_t jc = jb; jc < jb + nb; jc += NR) {
                     size_t nr = jb + nb - jc < NR ? jb + nb - jc : NR;
                     const float *panel = bp + (jc - jb) / NR * KC * NR;
+                    size_t ldp = NR;
+                    if (direct && nr == NR) {
+                        panel = B + pc * ldb + jc;
+                        ldp = ldb;
+                    } else if (direct) {
+                        MM(mm_pack_rows)(bp, B + pc * ldb + jc, ldb, kc, nr);
+                        panel = bp;
+                    }
                     for (size_t i = ic; i < ic + mc; i += MR) {
                         size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
                         const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
@@ -282,7 +300,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                         }
                         float *c = C + i * ldc + jc;
                         if (nr == NR) {
-                            MM(mm_rows)[mr](alayout, c, ldc, a, la, panel, kc, load_c);
+                            MM(mm_rows)[mr](alayout, c, ldc, a, la, panel, ldp, kc, load_c);
                         } else {
                             /* Right edge: full-width lanes on a stack tile; keep the real ones. */
                             _Alignas(64) float t[MR * NR];
@@ -290,7 +308,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                             if (load_c)
                                 for (size_t r = 0; r < mr; r++)
                                     memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
-                            MM(mm_rows)[mr](alayout, t, NR, a, la, panel, kc, load_c);
+                            MM(mm_rows)[mr](alayout, t, NR, a, la, panel, ldp, kc, load_c);
                             for (size_t r = 0; r < mr; r++)
                                 memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
                         }
