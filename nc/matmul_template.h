@@ -5,7 +5,7 @@
  *   MM_TARGET            __attribute__((target(...))) for every function here
  *   VEC, VL              vector type and its float lanes
  *   V_ZERO() V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_BCAST(p) V_FMA(a, b, c) = a*b+c, one rounding
- *   MR, NV, KC, MC       blocking (matmul_internal.h)
+ *   MR, NV, KC, MC, NP   blocking (matmul_internal.h)
  *
  * Order (the contract, see docs/determinism-matmul.md): each output element has exactly one
  * accumulator, one SIMD lane of one register, which runs acc = fma(a(i,k), b(k,j), acc) for
@@ -15,10 +15,12 @@
  * tile and zero-padded B lanes; padded lanes are computed and thrown away, they never mix with
  * real lanes. Hence the bits depend on nothing but the inputs.
  *
- * Speed: C is cut into MC-row blocks (A block stays in L2) x KC-deep slices; for each slice every
- * NR-column panel of B is packed once into a contiguous, aligned KC x NR buffer that stays in L1 and
- * is swept by MR x NR register blocks (MR*NV independent accumulators hide FMA latency; per k one
- * broadcast of a(i,k) per row and NV loads of B feed MR*NV FMAs). */
+ * Speed: C is cut into MC-row blocks (the A block stays in L2) x KC-deep slices; for each slice NP
+ * panels of B (NR columns each) are packed together into a contiguous, aligned buffer, and each
+ * panel (KC x NR, in L1) is swept by MR x NR register blocks: MR*NV independent accumulators hide
+ * the FMA latency; per k, one broadcast of a(i,k) per row and NV loads of B feed MR*NV FMAs.
+ * A.B^T transposes B while packing (8 x 8 AVX blocks); A^T.B also packs its A block; short
+ * products read B in place (MM_DIRECT_B_ROWS). */
 #include <stdlib.h>
 #include <string.h>
 
