@@ -138,12 +138,13 @@ static const MM(mm_rows_fn) MM(mm_rows)[MR + 1] = {
  * poorly; without this the small-M products wait on memory latency. */
 #define MM_PREFETCH_AHEAD 12
 
-/* Pack up to NP panels at once: panel p (kc x NR at bp + p * KC * NR) = b(k, p*NR + j) for the
+/* Pack several panels at once: panel p (kc x NR at bp + p * ps) = b(k, p*NR + j) for the
  * nb columns present, zero in the padding lanes. Reading NP * NR floats of each B row together
  * (several adjacent cache lines) instead of one panel's 64 bytes per row keeps the hardware
  * streamers useful and avoids refetching lines that a power-of-two ldb had evicted by the time
  * the next panel wanted them. */
-static MM_TARGET void MM(mm_pack_rows)(float *bp, const float *B, size_t ldb, size_t kc, size_t nb)
+static MM_TARGET void MM(mm_pack_rows)(float *bp, size_t ps, const float *B, size_t ldb, size_t kc,
+                                       size_t nb)
 {
     size_t full = nb / NR, rest = nb % NR;
     for (size_t k = 0; k < kc; k++) {
@@ -156,9 +157,9 @@ static MM_TARGET void MM(mm_pack_rows)(float *bp, const float *B, size_t ldb, si
         }
         for (size_t p = 0; p < full; p++)
             for (int v = 0; v < NV; v++)
-                V_STOREU(bp + p * KC * NR + k * NR + v * VL, V_LOADU(b + p * NR + v * VL));
+                V_STOREU(bp + p * ps + k * NR + v * VL, V_LOADU(b + p * NR + v * VL));
         if (rest) {
-            float *d = bp + full * KC * NR + k * NR;
+            float *d = bp + full * ps + k * NR;
             size_t j = 0;
             for (; j < rest; j++)
                 d[j] = b[full * NR + j];
@@ -215,11 +216,12 @@ static MM_TARGET void MM(mm_pack_cols1)(float *bp, const float *B, size_t ldb, s
             bp[k * NR + j] = 0.0f;
 }
 
-static MM_TARGET void MM(mm_pack_cols)(float *bp, const float *B, size_t ldb, size_t kc, size_t nb)
+static MM_TARGET void MM(mm_pack_cols)(float *bp, size_t ps, const float *B, size_t ldb, size_t kc,
+                                       size_t nb)
 {
     for (size_t p = 0; p * NR < nb; p++) {
         size_t nr = nb - p * NR < NR ? nb - p * NR : NR;
-        MM(mm_pack_cols1)(bp + p * KC * NR, B + p * NR * ldb, ldb, kc, nr);
+        MM(mm_pack_cols1)(bp + p * ps, B + p * NR * ldb, ldb, kc, nr);
     }
 }
 
@@ -249,6 +251,26 @@ static MM_TARGET void MM(mm_pack_a_cols)(float *ap, const float *A, size_t lda, 
  * Measured on Zen 4; changes speed only. */
 #define MM_DIRECT_B_ROWS 24
 
+/* One register block of C (mr x nr at c) over a k slice; a ragged right edge (nr < NR) runs
+ * full-width lanes on a stack tile and keeps the real ones. */
+static inline __attribute__((always_inline)) MM_TARGET void
+MM(mm_tile)(int alayout, float *c, size_t ldc, const float *a, size_t la, const float *panel,
+            size_t ldp, size_t kc, int load_c, size_t mr, size_t nr)
+{
+    if (nr == NR) {
+        MM(mm_rows)[mr](alayout, c, ldc, a, la, panel, ldp, kc, load_c);
+        return;
+    }
+    _Alignas(64) float t[MR * NR];
+    memset(t, 0, sizeof t);
+    if (load_c)
+        for (size_t r = 0; r < mr; r++)
+            memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
+    MM(mm_rows)[mr](alayout, t, NR, a, la, panel, ldp, kc, load_c);
+    for (size_t r = 0; r < mr; r++)
+        memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
+}
+
 static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t ldc, const float *A,
                                     size_t lda, const float *B, size_t ldb, size_t M, size_t N,
                                     size_t K, int accumulate)
@@ -259,7 +281,7 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                 memset(C + i * ldc, 0, N * sizeof *C);
         return;
     }
-    _Alignas(64) float bp[NP * KC * NR]; /* NP panels: 64 KiB of stack */
+    _Alignas(64) float bp[NP * KC * NR]; /* packed B: 64 KiB of stack */
     /* A^T.B packs A too, into the heap (too big for a polite stack); if that fails it reads A in
      * place: slower, same bits. */
     float *ap = alayout == A_COLS ? aligned_alloc(64, (size_t)MC * KC * sizeof(float)) : NULL;
@@ -267,53 +289,45 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
     size_t nslices = (K + KC - 1) / KC, kstep = (K + nslices - 1) / nslices;
     for (size_t ic = 0; ic < M; ic += MC) {
         size_t mc = M - ic < MC ? M - ic : MC;
+        int direct = blayout == B_ROWS && mc <= MM_DIRECT_B_ROWS && ldb % 512 != 0;
         for (size_t pc = 0; pc < K; pc += kstep) {
             size_t kc = K - pc < kstep ? K - pc : kstep;
             int load_c = accumulate || pc > 0; /* later slices continue the chain held in C */
+            /* As many panels per packed block as bp holds: thin slices (small K) get wide blocks,
+             * so the C rows below are walked in long contiguous runs. */
+            size_t ps = kc * NR, bw = NP * KC / kc * NR;
             if (ap)
                 MM(mm_pack_a_cols)(ap, A + pc * lda + ic, lda, kc, mc);
-            for (size_t jb = 0; jb < N; jb += NP * NR) {
-                size_t nb = N - jb < NP * NR ? N - jb : NP * NR;
-                int direct = blayout == B_ROWS && mc <= MM_DIRECT_B_ROWS && ldb % 512 != 0;
-                if (direct)
-                    ; /* full panels are read in place; a ragged one is packed below */
-                else if (blayout == B_ROWS)
-                    MM(mm_pack_rows)(bp, B + pc * ldb + jb, ldb, kc, nb);
-                else
-                    MM(mm_pack_cols)(bp, B + jb * ldb + pc, ldb, kc, nb);
-                for (size_t jc = jb; jc < jb + nb; jc += NR) {
-                    size_t nr = jb + nb - jc < NR ? jb + nb - jc : NR;
-                    const float *panel = bp + (jc - jb) / NR * KC * NR;
-                    size_t ldp = NR;
-                    if (direct && nr == NR) {
-                        panel = B + pc * ldb + jc;
-                        ldp = ldb;
-                    } else if (direct) {
-                        MM(mm_pack_rows)(bp, B + pc * ldb + jc, ldb, kc, nr);
-                        panel = bp;
+            for (size_t jb = 0; jb < N; jb += bw) {
+                size_t nb = N - jb < bw ? N - jb : bw;
+                if (direct) {
+                    if (nb % NR) /* full panels are read in place; only a ragged one is packed */
+                        MM(mm_pack_rows)(bp, ps, B + pc * ldb + jb + nb / NR * NR, ldb, kc, nb % NR);
+                } else if (blayout == B_ROWS) {
+                    MM(mm_pack_rows)(bp, ps, B + pc * ldb + jb, ldb, kc, nb);
+                } else {
+                    MM(mm_pack_cols)(bp, ps, B + jb * ldb + pc, ldb, kc, nb);
+                }
+                for (size_t i = ic; i < ic + mc; i += MR) {
+                    size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
+                    const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
+                    size_t la = lda;
+                    if (ap) {
+                        a = ap + (i - ic) / MR * KC * MR;
+                        la = MR;
                     }
-                    for (size_t i = ic; i < ic + mc; i += MR) {
-                        size_t mr = ic + mc - i < MR ? ic + mc - i : MR;
-                        const float *a = alayout == A_ROWS ? A + i * lda + pc : A + pc * lda + i;
-                        size_t la = lda;
-                        if (ap) {
-                            a = ap + (i - ic) / MR * KC * MR;
-                            la = MR;
+                    for (size_t jc = jb; jc < jb + nb; jc += NR) {
+                        size_t nr = jb + nb - jc < NR ? jb + nb - jc : NR;
+                        const float *panel = bp + (jc - jb) / NR * ps;
+                        size_t ldp = NR;
+                        if (direct && nr == NR) {
+                            panel = B + pc * ldb + jc;
+                            ldp = ldb;
+                        } else if (direct) {
+                            panel = bp;
                         }
-                        float *c = C + i * ldc + jc;
-                        if (nr == NR) {
-                            MM(mm_rows)[mr](alayout, c, ldc, a, la, panel, ldp, kc, load_c);
-                        } else {
-                            /* Right edge: full-width lanes on a stack tile; keep the real ones. */
-                            _Alignas(64) float t[MR * NR];
-                            memset(t, 0, sizeof t);
-                            if (load_c)
-                                for (size_t r = 0; r < mr; r++)
-                                    memcpy(t + r * NR, c + r * ldc, nr * sizeof *t);
-                            MM(mm_rows)[mr](alayout, t, NR, a, la, panel, ldp, kc, load_c);
-                            for (size_t r = 0; r < mr; r++)
-                                memcpy(c + r * ldc, t + r * NR, nr * sizeof *t);
-                        }
+                        MM(mm_tile)(alayout, C + i * ldc + jc, ldc, a, la, panel, ldp, kc, load_c,
+                                    mr, nr);
                     }
                 }
             }
