@@ -10,7 +10,6 @@
 #define VEC __m256
 #define VL 8
 #define V_ZERO() _mm256_setzero_ps()
-#define V_LOAD(p) _mm256_load_ps(p)
 #define V_LOADU(p) _mm256_loadu_ps(p)
 #define V_STOREU(p, v) _mm256_storeu_ps((p), (v))
 #define V_BCAST(p) _mm256_broadcast_ss(p)

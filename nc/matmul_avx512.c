@@ -11,7 +11,6 @@
 #define VEC __m512
 #define VL 16
 #define V_ZERO() _mm512_setzero_ps()
-#define V_LOAD(p) _mm512_load_ps(p)
 #define V_LOADU(p) _mm512_loadu_ps(p)
 #define V_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define V_BCAST(p) _mm512_set1_ps(*(p))

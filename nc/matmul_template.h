@@ -4,7 +4,7 @@
  *   MM_SUFFIX            avx2 | avx512 (names become nc_matmul_<suffix>, ...)
  *   MM_TARGET            __attribute__((target(...))) for every function here
  *   VEC, VL              vector type and its float lanes
- *   V_ZERO() V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_BCAST(p) V_FMA(a, b, c) = a*b+c, one rounding
+ *   V_ZERO() V_LOADU(p) V_STOREU(p, v) V_BCAST(p) V_FMA(a, b, c) = a*b+c, one rounding
  *   MR, NV, KC, MC, NP   blocking (matmul_internal.h)
  *
  * Order (the contract, see docs/determinism-matmul.md): each output element has exactly one
@@ -37,8 +37,8 @@ enum { A_ROWS = 0 /* a(i,k) = A[i*lda + k] */, A_COLS = 1 /* a(i,k) = A[k*lda + 
 enum { B_ROWS = 0 /* b(k,j) = B[k*ldb + j] */, B_COLS = 1 /* b(k,j) = B[j*ldb + k] */ };
 
 /* The register block: C[0..mr)[0..NR) (row stride ldc) gets kc more steps of its chains, from
- * a = &a(0,0) of this block and the packed panel bp (kc x NR). mr and alayout are constants at
- * every call site, so the guards fold away. The accumulators are named variables, not an array:
+ * a = &a(0,0) of this block and the B panel bp (kc x NR, row stride ldbp: NR when packed, ldb when
+ * read in place). mr and alayout are constants at every call site, so the guards fold away. The accumulators are named variables, not an array:
  * gcc 12 spills a VEC array to the stack on every iteration, which halves the speed. */
 #if NV != 2
 #error "matmul_template.h: mm_block is written for NV == 2"
@@ -70,7 +70,9 @@ MM_INLINE void MM(mm_block)(const int mr, const int alayout, float *c, size_t ld
         MM_ALL(MM_LOADC)
     }
     if (alayout == A_ROWS) {
-        const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+        /* Row pointers past the block's last row are never formed (mr is a constant here). */
+        const float *a0 = a, *a1 = mr > 1 ? a + lda : a, *a2 = mr > 2 ? a + 2 * lda : a,
+                    *a3 = mr > 3 ? a + 3 * lda : a;
         for (size_t k = 0; k < kc; k++) {
             VEC b0 = V_LOADU(bp + k * ldbp), b1 = V_LOADU(bp + k * ldbp + VL);
             MM_STEP(0, a0 + k)

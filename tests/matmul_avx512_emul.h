@@ -6,14 +6,12 @@
  * parameters, but VEC is a struct of two __m256 halves and each V_* operation is applied to both
  * halves: lane for lane the arithmetic is identical (every lane is an independent fma chain), so
  * this instance runs exactly the code paths the real one runs, minus the literal 512-bit
- * instructions. The aligned load checks the 64-byte alignment that _mm512_load_ps demands. Only
- * the one-to-one mapping of V_* onto _mm512_* intrinsics stays untested without AVX-512 hardware. */
+ * instructions. Only the one-to-one mapping of V_* onto _mm512_* intrinsics stays untested
+ * without AVX-512 hardware. */
 #ifndef NNZIP_TESTS_MATMUL_AVX512_EMUL_H
 #define NNZIP_TESTS_MATMUL_AVX512_EMUL_H
 
 #include <immintrin.h>
-#include <stdint.h>
-#include <stdlib.h>
 
 #include "../nc/matmul_internal.h"
 
@@ -27,13 +25,6 @@ typedef struct {
 EMU_INLINE emu512 emu_zero(void)
 {
     emu512 r = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    return r;
-}
-EMU_INLINE emu512 emu_load(const float *p)
-{
-    if (((uintptr_t)p & 63) != 0) /* _mm512_load_ps would fault */
-        abort();
-    emu512 r = {_mm256_load_ps(p), _mm256_load_ps(p + 8)};
     return r;
 }
 EMU_INLINE emu512 emu_loadu(const float *p)
@@ -62,7 +53,6 @@ EMU_INLINE emu512 emu_fma(emu512 a, emu512 b, emu512 c)
 #define VEC emu512
 #define VL 16
 #define V_ZERO() emu_zero()
-#define V_LOAD(p) emu_load(p)
 #define V_LOADU(p) emu_loadu(p)
 #define V_STOREU(p, v) emu_storeu((p), (v))
 #define V_BCAST(p) emu_bcast(p)
