@@ -122,6 +122,12 @@ static double own_cpu_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void nothing(void *arg, size_t chunk)
+{
+    (void)arg;
+    (void)chunk;
+}
+
 typedef void (*mm_pooled)(nc_pool *, float *, size_t, const float *, size_t, const float *, size_t,
                           size_t, size_t, size_t, int);
 
@@ -211,7 +217,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < NC_ISA_COUNT; i++)
         if (nc_isa_supported((nc_isa)i))
             printf(" %s", nc_isa_name((nc_isa)i));
-    printf("\n\n");
+    printf("\n");
 
     static const size_t tstep_m[] = {16, 32, 64}, seg_m[] = {320, 640, 2048};
     static const size_t kn_full[][2] = {{256, 1024}, {352, 1408}, {512, 512}, {1024, 1024},
@@ -226,6 +232,20 @@ int main(int argc, char **argv)
     if (!pool2) {
         fprintf(stderr, "nc-bench: cannot start 2 threads\n");
         return 1;
+    }
+    {
+        /* Hand-off cost of the pool: an empty parallel-for over 2 chunks, back to back. */
+        const int n = 20000;
+        double best = 1e30;
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = now();
+            for (int i = 0; i < n; i++)
+                nc_pool_for(pool2, 2, nothing, NULL);
+            double t = (now() - t0) / n;
+            best = t < best ? t : best;
+        }
+        printf("- pool hand-off (empty 2-chunk parallel-for on 2 threads, back to back): %.2f µs\n\n",
+               best * 1e6);
     }
     size_t maxel = 2048 * 1408;
     float *A = malloc(maxel * sizeof *A), *B = malloc(maxel * sizeof *B),
