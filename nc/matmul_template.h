@@ -38,8 +38,9 @@ enum { B_ROWS = 0 /* b(k,j) = B[k*ldb + j] */, B_COLS = 1 /* b(k,j) = B[j*ldb + 
 
 /* The register block: C[0..mr)[0..NR) (row stride ldc) gets kc more steps of its chains, from
  * a = &a(0,0) of this block and the B panel bp (kc x NR, row stride ldbp: NR when packed, ldb when
- * read in place). mr and alayout are constants at every call site, so the guards fold away. The accumulators are named variables, not an array:
- * gcc 12 spills a VEC array to the stack on every iteration, which halves the speed. */
+ * read in place). mr and alayout are constants at every call site, so the guards fold away.
+ * The accumulators are named variables, not an array: gcc 12 spills a VEC array to the stack on
+ * every iteration, which halves the speed. */
 #if NV != 2
 #error "matmul_template.h: mm_block is written for NV == 2"
 #endif
@@ -304,7 +305,8 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
                 size_t nb = N - jb < bw ? N - jb : bw;
                 if (direct) {
                     if (nb % NR) /* full panels are read in place; only a ragged one is packed */
-                        MM(mm_pack_rows)(bp, ps, B + pc * ldb + jb + nb / NR * NR, ldb, kc, nb % NR);
+                        MM(mm_pack_rows)(bp, ps, B + pc * ldb + jb + nb / NR * NR, ldb, kc,
+                                         nb % NR);
                 } else if (blayout == B_ROWS) {
                     MM(mm_pack_rows)(bp, ps, B + pc * ldb + jb, ldb, kc, nb);
                 } else {

@@ -38,10 +38,10 @@ const char *nc_status_str(nc_status s);
 
 /* ---- ISA selection and thread pool (cpu.c, thread.c) ------------------------------------------ */
 /* Every kernel family has a scalar reference `name_ref` (the canonical semantics) and SIMD variants
- * `name_avx2`, `name_avx512` that produce the SAME BITS. The active ISA is process-global; it starts
- * as the best one this CPU and OS support and may be lowered (for tests, benchmarks, or to rule out
- * a SIMD bug) with nc_isa_select. Because all paths are bit-identical, switching never changes a
- * result, only speed. Dispatch pattern for a kernel family:
+ * `name_avx2`, `name_avx512` that produce the SAME BITS. The active ISA is process-global; it
+ * starts as the best one this CPU and OS support and may be lowered (for tests, benchmarks, or to
+ * rule out a SIMD bug) with nc_isa_select. Because all paths are bit-identical, switching never
+ * changes a result, only speed. Dispatch pattern for a kernel family:
  *     static void (*const tab[NC_ISA_COUNT])(...) = { f_ref, f_avx2, f_avx512 };
  *     tab[nc_isa_active()](...);                                                                 */
 typedef enum nc_isa {
