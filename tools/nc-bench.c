@@ -174,8 +174,12 @@ int main(int argc, char **argv)
     }
     nc_status st = nc_isa_from_env();
     if (st != NC_OK) {
-        fprintf(stderr, "nc-bench: NNZIP_ISA=%s: %s (use ref, avx2 or avx512)\n",
-                getenv("NNZIP_ISA"), nc_status_str(st));
+        fprintf(stderr, "nc-bench: NNZIP_ISA=%s: %s; this machine supports:", getenv("NNZIP_ISA"),
+                st == NC_ERR_ARG ? "unknown ISA name" : nc_status_str(st));
+        for (int i = 0; i < NC_ISA_COUNT; i++)
+            if (nc_isa_supported((nc_isa)i))
+                fprintf(stderr, " %s", nc_isa_name((nc_isa)i));
+        fputc('\n', stderr);
         return 2;
     }
 
