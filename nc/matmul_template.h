@@ -287,7 +287,8 @@ static MM_TARGET void MM(mm_driver)(int alayout, int blayout, float *C, size_t l
     _Alignas(64) float bp[NP * KC * NR]; /* packed B: 64 KiB of stack */
     /* A^T.B packs A too, into the heap (too big for a polite stack); if that fails it reads A in
      * place: slower, same bits. */
-    float *ap = alayout == A_COLS ? aligned_alloc(64, (size_t)MC * KC * sizeof(float)) : NULL;
+    size_t mcap = M < MC ? (M + MR - 1) / MR * MR : MC; /* rows of the largest A block */
+    float *ap = alayout == A_COLS && M ? aligned_alloc(64, mcap * KC * sizeof(float)) : NULL;
     /* Equal k slices (e.g. K = 352 -> 176 + 176, not 256 + 96); only speed depends on this. */
     size_t nslices = (K + KC - 1) / KC, kstep = (K + nslices - 1) / nslices;
     for (size_t ic = 0; ic < M; ic += MC) {
