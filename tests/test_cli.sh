@@ -135,6 +135,15 @@ expect_error "unknown short option" "unknown option" "$NNZIP" -Y
 expect_error "bad thread count" "threads must be" "$NNZIP" -T 0 text
 expect_error "unknown model" "unknown model" "$NNZIP" --model=nope text
 expect_error "missing value" "needs a value" "$NNZIP" -o
+expect_error "unknown NNZIP_ISA" "NNZIP_ISA=bogus: unknown" env NNZIP_ISA=bogus "$NNZIP" -c text
+for isa in ref avx2 avx512; do
+    if [ $isa = ref ] || grep -qw "${isa/avx512/avx512f}" /proc/cpuinfo; then
+        NNZIP_ISA=$isa "$NNZIP" -c text >isa.nnz
+        check "NNZIP_ISA=$isa gives the same bytes" cmp -s isa.nnz text.nnz
+    else
+        expect_error "NNZIP_ISA=$isa unsupported here" "not supported on this machine" env NNZIP_ISA=$isa "$NNZIP" -c text
+    fi
+done
 check "-h" sh -c "'$NNZIP' -h | grep -q Usage"
 check "-V" sh -c "'$NNZIP' -V | grep -q 'nnzip '"
 check "levels and -T accepted" "$NNZIP" -q -f -9 -T 2 --model order2 text

@@ -419,6 +419,14 @@ int main(int argc, char **argv)
         free(files);
         return 1;
     }
+    /* The test switch that forces one kernel path for the whole process (docs/determinism.md). */
+    nc_status isa = nc_isa_from_env();
+    if (isa != NC_OK) {
+        fail(NULL, "NNZIP_ISA=%s: %s", getenv("NNZIP_ISA"),
+             isa == NC_ERR_ARG ? "unknown (use ref, avx2 or avx512)" : "not supported on this machine");
+        free(files);
+        return 1;
+    }
     quiet = o.verbosity == 0;
     if (o.remove_input && o.to_stdout && !quiet)
         fail(NULL, "--rm ignored with -c: the input is kept");

@@ -244,6 +244,18 @@ NC_KERNELS(NC_KERNEL_DECLARE_REF)
 NC_KERNELS(NC_KERNEL_DECLARE_AVX2)
 NC_KERNELS(NC_KERNEL_DECLARE_AVX512)
 
+/* The kernels of the active ISA, as a table built from the same list: for example
+ * nc_kernels()->nc_add(y, a, b, n). The table follows nc_isa_select at once; since every variant
+ * gives the same bits, which one runs never changes a result. nc_kernels_for(isa) gives a given
+ * ISA's table (NULL if isa is not an nc_isa); call its SIMD entries only where supported. */
+typedef struct nc_kernel_table {
+#define NC_KERNEL_FIELD(ret, name, params) ret(*name) params;
+    NC_KERNELS(NC_KERNEL_FIELD)
+#undef NC_KERNEL_FIELD
+} nc_kernel_table;
+const nc_kernel_table *nc_kernels(void);
+const nc_kernel_table *nc_kernels_for(nc_isa isa);
+
 
 
 #ifdef __cplusplus
