@@ -437,6 +437,51 @@ static void test_identity(long samples, uint64_t seed)
     free(yf);
 }
 
+/* ---- Golden hashes: the exact bits are part of the format ------------------------------------
+ * Encoder and decoder must agree across builds, compilers and machines, and a file compressed
+ * today must decode tomorrow, so the output bits of each function on a fixed input set are
+ * pinned here. If a hash changes, every existing .nnz file stops decoding: change it only with a
+ * format version bump. */
+static const uint64_t golden[] = {
+    0x1dddf879e40206b0ull, /* exp */
+    0xa2413c2914e78530ull, /* log */
+    0xd3b98347619a2611ull, /* tanh */
+    0xd411a1e538956ec2ull, /* sigmoid */
+    0x60984a126408f236ull, /* gelu */
+    0xfd40a7f5e298c382ull, /* gelu_grad */
+};
+
+static uint64_t fnv1a(uint64_t h, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        h ^= (v >> (8 * i)) & 0xFFu;
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}
+
+static void test_golden(void)
+{
+    enum { N = 1 << 16 };
+    static float x[N], y[N];
+    uint64_t rng = 0x60D3Eull;
+    for (size_t i = 0; i < N; i++) {
+        uint32_t c = test_rand_below(&rng, 8);
+        x[i] = c == 0 ? f_of((uint32_t)test_rand64(&rng))
+             : c == 1 ? special_input(&rng)
+             : c == 2 ? uniform(&rng, -110.0f, 90.0f)
+                      : uniform(&rng, -8.0f, 8.0f);
+    }
+    for (size_t j = 0; j < NFNS; j++) {
+        fns[j].ref(y, x, N);
+        uint64_t h = 0xCBF29CE484222325ull;
+        for (size_t i = 0; i < N; i++)
+            h = fnv1a(h, u_of(y[i]));
+        CHECK_MSG(h == golden[j], "%s: output hash 0x%016llx, golden 0x%016llx", fns[j].name,
+                  (unsigned long long)h, (unsigned long long)golden[j]);
+    }
+}
+
 /* ---- Self-test of the measuring code: the checks above can fail ------------------------------- */
 
 static void test_harness(void)
@@ -466,6 +511,7 @@ int main(int argc, char **argv)
     test_harness();
 
     clock_t t0 = clock();
+    test_golden();
     test_specials();
 
     for (size_t j = 0; j < NFNS; j++) {
