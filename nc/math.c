@@ -17,11 +17,18 @@
  *
  * Accuracy and the methods are described in docs/determinism-math.md; the constants live in
  * math_simd.h, shared with the SIMD files. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "math_simd.h"
 #include "nc/nc.h"
+
+/* Each float operation must round to float at once: x87 excess precision (FLT_EVAL_METHOD 2,
+ * e.g. 32-bit x86 without SSE2) would give different bits. */
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "nc needs FLT_EVAL_METHOD == 0 (float arithmetic evaluated in float, e.g. SSE2)"
+#endif
 
 static inline uint32_t bits_of(float f)
 {

@@ -117,7 +117,7 @@ static struct fn fns[] = {
     {"sigmoid", nc_sigmoidf, nc_vsigmoid_ref, nc_vsigmoid_avx2, nc_vsigmoid_avx512, ref_sigmoid,
      -110.0f, 30.0f, -10.0f, 10.0f, 2.0, 0.0, 0, 0, 0, 0, 0},
     {"gelu", nc_geluf, nc_vgelu_ref, nc_vgelu_avx2, nc_vgelu_avx512, ref_gelu,
-     -12.0f, 12.0f, -5.0f, 3.0f, 2.0, 0x1p-30, 0, 0, 0, 0, 0},
+     -12.0f, 12.0f, -5.0f, 3.0f, 2.0, 0x1p-126, 0, 0, 0, 0, 0},
     {"gelu_grad", nc_gelu_gradf, nc_vgelu_grad_ref, nc_vgelu_grad_avx2, nc_vgelu_grad_avx512,
      ref_gelu_grad, -12.0f, 12.0f, -5.0f, 3.0f, 4.0, 0x1p-23, 0, 0, 0, 0, 0},
 };

@@ -44,7 +44,8 @@ float nc_tanhf(float x);    /* hyperbolic tangent, odd: tanhf(-0) = -0 */
 float nc_sigmoidf(float x); /* 1 / (1 + e^-x), accurate in relative terms for all x */
 /* The GELU nnzip uses is the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
  * computed as x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) (the same function). Within 2 ulp of
- * that formula, or within 2^-30 absolute where its value is tiny (x < about -3.4). */
+ * that formula, or within 2^-126 absolute: the latter matters only for x < -9.3, where
+ * |gelu(x)| < 2^-100 and e^v is subnormal. */
 float nc_geluf(float x);
 /* d/dx of nc_geluf's formula; within 4 ulp or 2^-23 absolute (its terms cancel for x < 0). */
 float nc_gelu_gradf(float x);
