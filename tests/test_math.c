@@ -1,9 +1,11 @@
 /* nc elementary functions: accuracy against double-precision libm, exact special values, and
  * memcmp bit identity of the _avx2 and _avx512 array paths against the scalar reference.
  *
- * Usage: test_math [samples-per-function] (default 10^7; the seed is fixed and printed). */
+ * Usage: test_math [samples-per-function]   default 10^7; the seed is fixed and printed
+ *        test_math exhaustive [function]    accuracy on all 2^32 inputs (ctest label "slow") */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,15 @@ static double ref_gelu_grad(double x)
 
 /* ---- The functions under test ------------------------------------------------------------------ */
 
+/* What the accuracy checks measured for one function (per thread in exhaustive mode). */
+struct stats {
+    double worst_ulp;       /* over every input */
+    double worst_ulp_bound; /* over inputs judged by the ulp bound (abs error > abs_ok) */
+    double worst_abs;       /* max absolute error over inputs with |ref| < 1 */
+    float worst_x;          /* where worst_ulp_bound was reached */
+    long long tested, failed;
+};
+
 struct fn {
     const char *name;
     float (*scalar)(float);
@@ -100,26 +111,22 @@ struct fn {
     float lo1, hi1, lo2, hi2; /* two dense sampling ranges */
     double max_ulp;           /* accuracy bound in ulp ... */
     double abs_ok;            /* ... or this absolute error (0: ulp bound only) */
-    double worst_ulp;         /* measured over every input */
-    double worst_ulp_bound;   /* measured over inputs judged by the ulp bound (abs error > abs_ok) */
-    double worst_abs;         /* measured max absolute error over inputs with |ref| < 1 */
-    float worst_x;
-    long tested;
+    struct stats st;
 };
 
 static struct fn fns[] = {
     {"exp", nc_expf, nc_vexp_ref, nc_vexp_avx2, nc_vexp_avx512, ref_exp,
-     -104.0f, 89.0f, -2.0f, 2.0f, 2.0, 0.0, 0, 0, 0, 0, 0},
+     -104.0f, 89.0f, -2.0f, 2.0f, 2.0, 0.0, {0, 0, 0, 0, 0, 0}},
     {"log", nc_logf, nc_vlog_ref, nc_vlog_avx2, nc_vlog_avx512, ref_log,
-     0.0f, 4.0f, 0.5f, 2.0f, 2.0, 0.0, 0, 0, 0, 0, 0},
+     0.0f, 4.0f, 0.5f, 2.0f, 2.0, 0.0, {0, 0, 0, 0, 0, 0}},
     {"tanh", nc_tanhf, nc_vtanh_ref, nc_vtanh_avx2, nc_vtanh_avx512, ref_tanh,
-     -10.0f, 10.0f, -1.0f, 1.0f, 2.0, 0.0, 0, 0, 0, 0, 0},
+     -10.0f, 10.0f, -1.0f, 1.0f, 2.0, 0.0, {0, 0, 0, 0, 0, 0}},
     {"sigmoid", nc_sigmoidf, nc_vsigmoid_ref, nc_vsigmoid_avx2, nc_vsigmoid_avx512, ref_sigmoid,
-     -110.0f, 30.0f, -10.0f, 10.0f, 2.0, 0.0, 0, 0, 0, 0, 0},
+     -110.0f, 30.0f, -10.0f, 10.0f, 2.0, 0.0, {0, 0, 0, 0, 0, 0}},
     {"gelu", nc_geluf, nc_vgelu_ref, nc_vgelu_avx2, nc_vgelu_avx512, ref_gelu,
-     -12.0f, 12.0f, -5.0f, 3.0f, 2.0, 0x1p-126, 0, 0, 0, 0, 0},
+     -12.0f, 12.0f, -5.0f, 3.0f, 2.0, 0x1p-126, {0, 0, 0, 0, 0, 0}},
     {"gelu_grad", nc_gelu_gradf, nc_vgelu_grad_ref, nc_vgelu_grad_avx2, nc_vgelu_grad_avx512,
-     ref_gelu_grad, -12.0f, 12.0f, -5.0f, 3.0f, 4.0, 0x1p-23, 0, 0, 0, 0, 0},
+     ref_gelu_grad, -12.0f, 12.0f, -5.0f, 3.0f, 4.0, 0x1p-23, {0, 0, 0, 0, 0, 0}},
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 
@@ -175,7 +182,7 @@ static float mixed_input(uint64_t *rng, const struct fn *f)
 
 /* ---- Accuracy -------------------------------------------------------------------------------------- */
 
-static void judge(struct fn *f, float x, float y)
+static void judge(const struct fn *f, struct stats *st, float x, float y)
 {
     double ref = f->reference((double)x);
     double e = ulp_err(y, ref);
@@ -183,22 +190,45 @@ static void judge(struct fn *f, float x, float y)
     if (isinf(y) && !isinf(ref))
         abs_e = INFINITY;
     int by_abs = f->abs_ok > 0.0 && abs_e <= f->abs_ok;
-    f->tested++;
-    if (e > f->worst_ulp)
-        f->worst_ulp = e;
-    if (!by_abs && e > f->worst_ulp_bound) {
-        f->worst_ulp_bound = e;
-        f->worst_x = x;
+    st->tested++;
+    if (e > st->worst_ulp)
+        st->worst_ulp = e;
+    if (!by_abs && e > st->worst_ulp_bound) {
+        st->worst_ulp_bound = e;
+        st->worst_x = x;
     }
-    if (fabs(ref) < 1.0 && abs_e > f->worst_abs)
-        f->worst_abs = abs_e;
+    if (fabs(ref) < 1.0 && abs_e > st->worst_abs)
+        st->worst_abs = abs_e;
     if (!by_abs && !(e <= f->max_ulp)) {
-        static int reported;
-        if (reported++ < 20)
+        if (st->failed++ < 10)
             fprintf(stderr, "%s(%a) = %a, reference %a: %.3f ulp, abs err %g\n", f->name,
                     (double)x, (double)y, ref, e, abs_e);
-        test_failures++;
     }
+}
+
+static void merge_stats(struct stats *to, const struct stats *from)
+{
+    if (from->worst_ulp > to->worst_ulp)
+        to->worst_ulp = from->worst_ulp;
+    if (from->worst_ulp_bound > to->worst_ulp_bound) {
+        to->worst_ulp_bound = from->worst_ulp_bound;
+        to->worst_x = from->worst_x;
+    }
+    if (from->worst_abs > to->worst_abs)
+        to->worst_abs = from->worst_abs;
+    to->tested += from->tested;
+    to->failed += from->failed;
+}
+
+static void report_accuracy(const struct fn *f)
+{
+    const struct stats *st = &f->st;
+    printf("  %-9s max %.3f ulp over %lld inputs", f->name, st->worst_ulp, st->tested);
+    if (f->abs_ok > 0.0)
+        printf(" (%.3f ulp where abs err > 2^%d; max abs err %.3g where |f| < 1)",
+               st->worst_ulp_bound, ilogb(f->abs_ok), st->worst_abs);
+    printf(", worst at x = %a; bound %.0f ulp\n", (double)st->worst_x, f->max_ulp);
+    CHECK_MSG(st->failed == 0, "%s: %lld input(s) outside the bound", f->name, st->failed);
 }
 
 enum { BLOCK = 4096 };
@@ -213,7 +243,7 @@ static void test_accuracy(struct fn *f, long samples, uint64_t seed)
             x[i] = mixed_input(&rng, f);
         f->ref(y, x, n);
         for (size_t i = 0; i < n; i++)
-            judge(f, x[i], y[i]);
+            judge(f, &f->st, x[i], y[i]);
     }
     /* Every float within 2^14 ulp of the thresholds and of the small/large switch points. */
     for (size_t s = 0; s < sizeof special_vals / sizeof special_vals[0]; s++) {
@@ -222,13 +252,13 @@ static void test_accuracy(struct fn *f, long samples, uint64_t seed)
                 x[i] = f_of(u_of(special_vals[s]) + (uint32_t)(d + i));
             f->ref(y, x, BLOCK);
             for (size_t i = 0; i < BLOCK; i++)
-                judge(f, x[i], y[i]);
+                judge(f, &f->st, x[i], y[i]);
         }
     }
     /* Subnormal inputs: every 97th of them, both signs. */
     for (uint32_t b = 1; b < 0x00800000u; b += 97) {
-        judge(f, f_of(b), f->scalar(f_of(b)));
-        judge(f, f_of(b | 0x80000000u), f->scalar(f_of(b | 0x80000000u)));
+        judge(f, &f->st, f_of(b), f->scalar(f_of(b)));
+        judge(f, &f->st, f_of(b | 0x80000000u), f->scalar(f_of(b | 0x80000000u)));
     }
 }
 
@@ -482,6 +512,62 @@ static void test_golden(void)
     }
 }
 
+/* ---- Exhaustive accuracy: every one of the 2^32 inputs ------------------------------------------
+ * Uses the fastest path this CPU has; the default test proves it gives the reference's bits. */
+struct exhaustive_job {
+    const struct fn *f;
+    varray_fn path;
+    uint64_t begin, end;
+    struct stats st;
+};
+
+static void *exhaustive_worker(void *arg)
+{
+    struct exhaustive_job *job = arg;
+    float x[BLOCK], y[BLOCK];
+    for (uint64_t b = job->begin; b < job->end; b += BLOCK) {
+        for (uint32_t i = 0; i < BLOCK; i++)
+            x[i] = f_of((uint32_t)(b + i));
+        job->path(y, x, BLOCK);
+        for (uint32_t i = 0; i < BLOCK; i++)
+            judge(job->f, &job->st, x[i], y[i]);
+    }
+    return NULL;
+}
+
+static int have_avx2(void);
+static int have_avx512(void);
+
+static void test_exhaustive(const char *only)
+{
+    enum { THREADS = 2 };
+    int found = 0;
+    for (size_t j = 0; j < NFNS; j++) {
+        struct fn *f = &fns[j];
+        if (only && strcmp(only, f->name) != 0)
+            continue;
+        found = 1;
+        varray_fn path = have_avx512() ? f->avx512 : have_avx2() ? f->avx2 : f->ref;
+        struct exhaustive_job jobs[THREADS];
+        pthread_t tid[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+            memset(&jobs[t], 0, sizeof jobs[t]);
+            jobs[t].f = f;
+            jobs[t].path = path;
+            jobs[t].begin = (1ull << 32) / THREADS * (uint64_t)t;
+            jobs[t].end = (1ull << 32) / THREADS * (uint64_t)(t + 1);
+            REQUIRE(pthread_create(&tid[t], NULL, exhaustive_worker, &jobs[t]) == 0);
+        }
+        for (int t = 0; t < THREADS; t++) {
+            REQUIRE(pthread_join(tid[t], NULL) == 0);
+            merge_stats(&f->st, &jobs[t].st);
+        }
+        report_accuracy(f);
+        fflush(stdout);
+    }
+    CHECK_MSG(found, "no function named %s", only);
+}
+
 /* ---- Self-test of the measuring code: the checks above can fail ------------------------------- */
 
 static void test_harness(void)
@@ -502,6 +588,12 @@ static void test_harness(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "exhaustive") == 0) {
+        printf("test_math: all 2^32 inputs per function\n");
+        test_harness();
+        test_exhaustive(argc > 2 ? argv[2] : NULL);
+        return test_finish("test_math exhaustive");
+    }
     long samples = argc > 1 ? atol(argv[1]) : 10000000L;
     long id_samples = samples / 10 > 1000000L ? samples / 10 : 1000000L;
     uint64_t seed = 0x6E6E7A6970ull; /* "nnzip" */
@@ -517,11 +609,7 @@ int main(int argc, char **argv)
     for (size_t j = 0; j < NFNS; j++) {
         struct fn *f = &fns[j];
         test_accuracy(f, samples, seed ^ (0x1000u * (j + 1)));
-        printf("  %-9s max %.3f ulp over %ld inputs", f->name, f->worst_ulp, f->tested);
-        if (f->abs_ok > 0.0)
-            printf(" (%.3f ulp where abs err > 2^%d; max abs err %.3g where |f| < 1)",
-                   f->worst_ulp_bound, ilogb(f->abs_ok), f->worst_abs);
-        printf(", worst at x = %a; bound %.0f ulp\n", (double)f->worst_x, f->max_ulp);
+        report_accuracy(f);
     }
     double t1 = (double)(clock() - t0) / CLOCKS_PER_SEC;
 
