@@ -20,7 +20,7 @@
 
 typedef void (*varray_fn)(float *y, const float *x, size_t n);
 
-/* ---- Helpers ----------------------------------------------------------------------------------- */
+/* ---- Helpers --------------------------------------------------------------------------------- */
 
 static float f_of(uint32_t u)
 {
@@ -60,7 +60,7 @@ static double ulp_err(float y, double ref)
     return fabs(yd - ref) / ldexp(1.0, binade - 23);
 }
 
-/* ---- Double-precision references of the same mathematical functions --------------------------- */
+/* ---- Double-precision references of the same mathematical functions -------------------------- */
 
 static double ref_exp(double x) { return exp(x); }
 static double ref_log(double x) { return log(x); }
@@ -92,7 +92,7 @@ static double ref_gelu_grad(double x)
     return s + (isnan(t) ? 0.0 : t); /* huge |x|: s * sm is 0, x * dv may be inf */
 }
 
-/* ---- The functions under test ------------------------------------------------------------------ */
+/* ---- The functions under test ---------------------------------------------------------------- */
 
 /* What the accuracy checks measured for one function (per thread in exhaustive mode). */
 struct stats {
@@ -130,7 +130,7 @@ static struct fn fns[] = {
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 
-/* ---- Inputs -------------------------------------------------------------------------------------- */
+/* ---- Inputs ---------------------------------------------------------------------------------- */
 
 /* Values every path must get right: zeros, subnormals, infinities, NaNs of both signs with
  * payloads (quiet and signalling), the largest finite floats, and thresholds of each function. */
@@ -180,7 +180,7 @@ static float mixed_input(uint64_t *rng, const struct fn *f)
     return f_of(u_of(s) + test_rand_below(rng, 64) - 32); /* a neighbour */
 }
 
-/* ---- Accuracy -------------------------------------------------------------------------------------- */
+/* ---- Accuracy -------------------------------------------------------------------------------- */
 
 static void judge(const struct fn *f, struct stats *st, float x, float y)
 {
@@ -262,7 +262,7 @@ static void test_accuracy(struct fn *f, long samples, uint64_t seed)
     }
 }
 
-/* ---- Exact special values ---------------------------------------------------------------------- */
+/* ---- Exact special values -------------------------------------------------------------------- */
 
 static int same_bits(float a, float b)
 {
@@ -382,7 +382,7 @@ static void test_specials(void)
     }
 }
 
-/* ---- Bit identity of the SIMD paths ------------------------------------------------------------ */
+/* ---- Bit identity of the SIMD paths ---------------------------------------------------------- */
 
 static int have_avx2(void)
 {
@@ -568,7 +568,7 @@ static void test_exhaustive(const char *only)
     CHECK_MSG(found, "no function named %s", only);
 }
 
-/* ---- Self-test of the measuring code: the checks above can fail ------------------------------- */
+/* ---- Self-test of the measuring code: the checks above can fail ------------------------------ */
 
 static void test_harness(void)
 {

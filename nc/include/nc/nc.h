@@ -36,9 +36,10 @@ const char *nc_status_str(nc_status s);
  * Built only from IEEE + - * / sqrt, explicit fma and exact bit manipulation. */
 
 /* Scalar functions: the canonical semantics (docs/determinism-math.md). Each is within 2 ulp of
- * the exact function except where stated, never touches errno or the FP environment, and maps
- * NaN to a quiet NaN (the input's payload, quieted), +-inf and +-0 to the limits of the function. */
-float nc_expf(float x);     /* e^x; +inf above 88.7228, +0 below -103.98, subnormal between */
+ * the exact function except where stated, maps NaN to a quiet NaN (the input's payload,
+ * quieted) and +-inf, +-0 to the function's limits, and never sets errno. Like all of nc they
+ * assume the default FP environment: round to nearest even, no flush-to-zero. */
+float nc_expf(float x);     /* e^x; +inf from x = 88.72284, +0 from x = -103.97209 */
 float nc_logf(float x);     /* natural log; log(+-0) = -inf, log(x < 0) = NaN, log(+inf) = +inf */
 float nc_tanhf(float x);    /* hyperbolic tangent, odd: tanhf(-0) = -0 */
 float nc_sigmoidf(float x); /* 1 / (1 + e^-x), accurate in relative terms for all x */
