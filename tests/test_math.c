@@ -2,7 +2,8 @@
  * memcmp bit identity of the _avx2 and _avx512 array paths against the scalar reference.
  *
  * Usage: test_math [samples-per-function]   default 10^7; the seed is fixed and printed
- *        test_math exhaustive [function]    accuracy on all 2^32 inputs (ctest label "slow") */
+ *        test_math exhaustive [function]    accuracy on all 2^32 inputs (ctest label "slow")
+ *        test_math exhaustive-identity [function]   SIMD == _ref on all 2^32 inputs ("slow") */
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
@@ -512,23 +513,36 @@ static void test_golden(void)
     }
 }
 
-/* ---- Exhaustive accuracy: every one of the 2^32 inputs ------------------------------------------
- * Uses the fastest path this CPU has; the default test proves it gives the reference's bits. */
+/* ---- Exhaustive runs: every one of the 2^32 inputs --------------------------------------------
+ * "exhaustive": accuracy, through the fastest path this CPU has (the default test and
+ * "exhaustive-identity" show it gives the reference's bits). "exhaustive-identity": memcmp of
+ * each SIMD path against _ref. Both split the inputs over two threads. */
 struct exhaustive_job {
     const struct fn *f;
-    varray_fn path;
+    varray_fn path;  /* accuracy: the path measured; identity: the SIMD path */
+    int identity;
     uint64_t begin, end;
     struct stats st;
+    long long differ;
 };
 
 static void *exhaustive_worker(void *arg)
 {
     struct exhaustive_job *job = arg;
-    float x[BLOCK], y[BLOCK];
+    float x[BLOCK], y[BLOCK], yr[BLOCK];
     for (uint64_t b = job->begin; b < job->end; b += BLOCK) {
         for (uint32_t i = 0; i < BLOCK; i++)
             x[i] = f_of((uint32_t)(b + i));
         job->path(y, x, BLOCK);
+        if (job->identity) {
+            job->f->ref(yr, x, BLOCK);
+            if (memcmp(y, yr, sizeof y) != 0)
+                for (uint32_t i = 0; i < BLOCK; i++)
+                    if (u_of(y[i]) != u_of(yr[i]) && job->differ++ < 5)
+                        fprintf(stderr, "%s(0x%08x): 0x%08x, ref 0x%08x\n", job->f->name,
+                                u_of(x[i]), u_of(y[i]), u_of(yr[i]));
+            continue;
+        }
         for (uint32_t i = 0; i < BLOCK; i++)
             judge(job->f, &job->st, x[i], y[i]);
     }
@@ -538,31 +552,56 @@ static void *exhaustive_worker(void *arg)
 static int have_avx2(void);
 static int have_avx512(void);
 
-static void test_exhaustive(const char *only)
+/* Runs the jobs for one function and path over all inputs; returns the number of differences. */
+static long long run_exhaustive(struct fn *f, varray_fn path, int identity)
 {
     enum { THREADS = 2 };
-    int found = 0;
+    struct exhaustive_job jobs[THREADS];
+    pthread_t tid[THREADS];
+    long long differ = 0;
+    for (int t = 0; t < THREADS; t++) {
+        memset(&jobs[t], 0, sizeof jobs[t]);
+        jobs[t].f = f;
+        jobs[t].path = path;
+        jobs[t].identity = identity;
+        jobs[t].begin = (1ull << 32) / THREADS * (uint64_t)t;
+        jobs[t].end = (1ull << 32) / THREADS * (uint64_t)(t + 1);
+        REQUIRE(pthread_create(&tid[t], NULL, exhaustive_worker, &jobs[t]) == 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        REQUIRE(pthread_join(tid[t], NULL) == 0);
+        merge_stats(&f->st, &jobs[t].st);
+        differ += jobs[t].differ;
+    }
+    return differ;
+}
+
+static void test_exhaustive(const char *only, int identity)
+{
+    int found = 0, avx2 = have_avx2(), avx512 = have_avx512();
+    if (identity && !avx512)
+        printf("  AVX-512F not supported by this CPU: skipping the _avx512 comparison\n");
+    if (identity && !avx2)
+        printf("  AVX2+FMA not supported by this CPU: skipping the _avx2 comparison\n");
     for (size_t j = 0; j < NFNS; j++) {
         struct fn *f = &fns[j];
         if (only && strcmp(only, f->name) != 0)
             continue;
         found = 1;
-        varray_fn path = have_avx512() ? f->avx512 : have_avx2() ? f->avx2 : f->ref;
-        struct exhaustive_job jobs[THREADS];
-        pthread_t tid[THREADS];
-        for (int t = 0; t < THREADS; t++) {
-            memset(&jobs[t], 0, sizeof jobs[t]);
-            jobs[t].f = f;
-            jobs[t].path = path;
-            jobs[t].begin = (1ull << 32) / THREADS * (uint64_t)t;
-            jobs[t].end = (1ull << 32) / THREADS * (uint64_t)(t + 1);
-            REQUIRE(pthread_create(&tid[t], NULL, exhaustive_worker, &jobs[t]) == 0);
+        if (!identity) {
+            run_exhaustive(f, avx512 ? f->avx512 : avx2 ? f->avx2 : f->ref, 0);
+            report_accuracy(f);
         }
-        for (int t = 0; t < THREADS; t++) {
-            REQUIRE(pthread_join(tid[t], NULL) == 0);
-            merge_stats(&f->st, &jobs[t].st);
+        for (int isa = 0; identity && isa < 2; isa++) {
+            if (isa == 0 ? !avx2 : !avx512)
+                continue;
+            const char *name = isa == 0 ? "avx2" : "avx512";
+            long long differ = run_exhaustive(f, isa == 0 ? f->avx2 : f->avx512, 1);
+            CHECK_MSG(differ == 0, "%s_%s: %lld input(s) give other bits than %s_ref", f->name,
+                      name, differ, f->name);
+            printf("  %-9s _%s == _ref on all 2^32 inputs: %s\n", f->name, name,
+                   differ ? "DIFFERENT" : "identical");
         }
-        report_accuracy(f);
         fflush(stdout);
     }
     CHECK_MSG(found, "no function named %s", only);
@@ -588,11 +627,13 @@ static void test_harness(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "exhaustive") == 0) {
-        printf("test_math: all 2^32 inputs per function\n");
+    if (argc > 1 && strncmp(argv[1], "exhaustive", 10) == 0) {
+        int identity = strcmp(argv[1], "exhaustive-identity") == 0;
+        REQUIRE(identity || strcmp(argv[1], "exhaustive") == 0);
+        printf("test_math %s: all 2^32 inputs per function\n", argv[1]);
         test_harness();
-        test_exhaustive(argc > 2 ? argv[2] : NULL);
-        return test_finish("test_math exhaustive");
+        test_exhaustive(argc > 2 ? argv[2] : NULL, identity);
+        return test_finish(identity ? "test_math exhaustive-identity" : "test_math exhaustive");
     }
     long samples = argc > 1 ? atol(argv[1]) : 10000000L;
     long id_samples = samples / 10 > 1000000L ? samples / 10 : 1000000L;
