@@ -51,27 +51,8 @@ float nc_geluf(float x);
 /* d/dx of nc_geluf's formula; within 4 ulp or 2^-23 absolute (its terms cancel for x < 0). */
 float nc_gelu_gradf(float x);
 
-/* Array forms: y[i] = f(x[i]) for 0 <= i < n. y may equal x (in place); no other overlap.
- * _ref, _avx2 and _avx512 give identical bits for every input. _avx2 needs a CPU with AVX2 and
- * FMA, _avx512 one with AVX-512F; the caller checks (see the ISA selection section). */
-void nc_vexp_ref(float *y, const float *x, size_t n);
-void nc_vexp_avx2(float *y, const float *x, size_t n);
-void nc_vexp_avx512(float *y, const float *x, size_t n);
-void nc_vlog_ref(float *y, const float *x, size_t n);
-void nc_vlog_avx2(float *y, const float *x, size_t n);
-void nc_vlog_avx512(float *y, const float *x, size_t n);
-void nc_vtanh_ref(float *y, const float *x, size_t n);
-void nc_vtanh_avx2(float *y, const float *x, size_t n);
-void nc_vtanh_avx512(float *y, const float *x, size_t n);
-void nc_vsigmoid_ref(float *y, const float *x, size_t n);
-void nc_vsigmoid_avx2(float *y, const float *x, size_t n);
-void nc_vsigmoid_avx512(float *y, const float *x, size_t n);
-void nc_vgelu_ref(float *y, const float *x, size_t n);
-void nc_vgelu_avx2(float *y, const float *x, size_t n);
-void nc_vgelu_avx512(float *y, const float *x, size_t n);
-void nc_vgelu_grad_ref(float *y, const float *x, size_t n);
-void nc_vgelu_grad_avx2(float *y, const float *x, size_t n);
-void nc_vgelu_grad_avx512(float *y, const float *x, size_t n);
+/* Array forms y[i] = f(x[i]) (nc_vexp, nc_vlog, nc_vtanh, nc_vsigmoid, nc_vgelu, nc_vgelu_grad)
+ * are in the NC_KERNELS list below, with _ref/_avx2/_avx512 variants giving identical bits. */
 
 
 /* ---- ISA selection and thread pool (cpu.c, thread.c) ------------------------------------------ */
@@ -197,6 +178,13 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
  *   sum16(...) is the canonical row reduction: 16 interleaved partial sums, a fixed pairwise
  *   tree, then the tail in index order. */
 #define NC_KERNELS(X)                                                                           \
+    /* ---- elementary functions, y[i] = f(x[i]), all (n); y may equal x (math.c) */          \
+    X(void, nc_vexp, (float *y, const float *x, size_t n))                                     \
+    X(void, nc_vlog, (float *y, const float *x, size_t n))                                     \
+    X(void, nc_vtanh, (float *y, const float *x, size_t n))                                    \
+    X(void, nc_vsigmoid, (float *y, const float *x, size_t n))                                 \
+    X(void, nc_vgelu, (float *y, const float *x, size_t n))                                    \
+    X(void, nc_vgelu_grad, (float *y, const float *x, size_t n))                               \
     /* ---- element-wise, all arrays (n) */                                                     \
     /* y = a + b */                                                                             \
     X(void, nc_add, (float *y, const float *a, const float *b, size_t n))                      \
@@ -293,6 +281,23 @@ typedef struct nc_kernel_table {
 } nc_kernel_table;
 const nc_kernel_table *nc_kernels(void);
 const nc_kernel_table *nc_kernels_for(nc_isa isa);
+
+/* Softmax family (softmax.c), composed row by row from the dispatched kernels above, so they give
+ * the same bits on every path. x, y, dx, dy, logp are (M,N) with N >= 1 and finite x; y may equal
+ * x, dx may equal dy. The row order of operations, per row r:
+ *   softmax:      m = row_max(x);  y = exp(x - m);  s = row_sum(y);  y = y / s
+ *   log-softmax:  m = row_max(x);  z = x - m;  s = row_sum(exp(z));  y = z - nc_logf(s)
+ * tmp is (N) scratch, untouched between calls. */
+void nc_softmax_forward(float *y, const float *x, size_t M, size_t N);
+void nc_log_softmax_forward(float *y, float *tmp, const float *x, size_t M, size_t N);
+/* dx = y * (dy - row_dot(dy, y)), with y the softmax output; tmp is (N) scratch. */
+void nc_softmax_backward(float *dx, float *tmp, const float *dy, const float *y, size_t M, size_t N);
+/* dx = fma(-row_sum(dy), exp(logp), dy), with logp the log-softmax output; tmp is (N). */
+void nc_log_softmax_backward(float *dx, float *tmp, const float *dy, const float *logp, size_t M,
+                             size_t N);
+/* Cross-entropy against integer targets: loss[r] = -logp[r][target[r]], loss is (M).
+ * NC_ERR_ARG (nothing written) if a target is >= N. */
+nc_status nc_cross_entropy(float *loss, const float *logp, const uint32_t *target, size_t M, size_t N);
 
 
 
