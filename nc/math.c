@@ -15,7 +15,7 @@
  * fma32 a vfmadd, every uint32_t operation the same 32-bit integer lane operation. That is why
  * nc_v*_ref, nc_v*_avx2 and nc_v*_avx512 agree to the bit, NaN payloads included.
  *
- * Accuracy and the methods are described in docs/determinism-math.md; the constants live in
+ * Accuracy and the methods are described in docs/determinism.md; the constants live in
  * math_simd.h, shared with the SIMD files. */
 #include <float.h>
 #include <math.h>

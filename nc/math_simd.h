@@ -3,7 +3,7 @@
  *
  * Every constant lives here once, so the three implementations cannot drift apart: the scalar
  * code in math.c is the canonical sequence of operations and each SIMD file repeats it lane by
- * lane with these same values. See docs/determinism-math.md. */
+ * lane with these same values. See docs/determinism.md. */
 #ifndef NC_MATH_SIMD_H
 #define NC_MATH_SIMD_H
 

@@ -7,7 +7,7 @@
  *   V_ZERO() V_LOADU(p) V_STOREU(p, v) V_BCAST(p) V_FMA(a, b, c) = a*b+c, one rounding
  *   MR, NV, KC, MC, NP   blocking (matmul_internal.h)
  *
- * Order (the contract, see docs/determinism-matmul.md): each output element has exactly one
+ * Order (the contract, see docs/determinism.md): each output element has exactly one
  * accumulator, one SIMD lane of one register, which runs acc = fma(a(i,k), b(k,j), acc) for
  * k = 0, 1, ..., K-1 in that order, starting from +0.0f or the old C. Vectors span j only. Blocking
  * over k (KC) stores the accumulator to C and reloads it for the next k block: a float store and

@@ -35,7 +35,7 @@ const char *nc_status_str(nc_status s);
 /* ---- Elementary functions (math.c) ----------------------------------------------------------
  * Built only from IEEE + - * / sqrt, explicit fma and exact bit manipulation. */
 
-/* Scalar functions: the canonical semantics (docs/determinism-math.md). Each is within 2 ulp of
+/* Scalar functions: the canonical semantics (docs/determinism.md). Each is within 2 ulp of
  * the exact function except where stated, maps NaN to a quiet NaN (the input's payload,
  * quieted) and +-inf, +-0 to the function's limits, and never sets errno. Like all of nc they
  * assume the default FP environment: round to nearest even, no flush-to-zero. */
@@ -114,7 +114,7 @@ void nc_pool_for(nc_pool *pool, size_t nchunks, nc_pool_fn fn, void *arg);
 
 /* ---- Matrix products (matmul) ------------------------------------------------------------------ */
 /* Row-major matrices with leading dimensions (row strides, in floats, >= the row width), so any
- * sub-block or unaligned slice can be passed. Canonical order (docs/determinism-matmul.md): every
+ * sub-block or unaligned slice can be passed. Canonical order (docs/determinism.md): every
  * output element is ONE sequential fma chain in increasing k,
  *     acc = init;  for k = 0 .. K-1: acc = fmaf(a(i,k), b(k,j), acc);  C[i][j] = acc;
  * where init = +0.0f, or the old C[i][j] when `accumulate` is non-zero (so C += product is the
