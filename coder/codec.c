@@ -93,7 +93,11 @@ static void report(const codec_opts *o, uint64_t t, const loop *lp, uint64_t cod
         o->progress(o->progress_ctx, t * lp->streams < lp->n ? t * lp->streams : lp->n, lp->n, coded);
 }
 
-static nc_status encode_all(rc_encoder *e, loop *lp, const uint8_t *in, const codec_opts *o)
+/* The step loop, one for both directions so they cannot drift apart: the model sees the same
+ * calls in the same order with the same symbols. Encoding (e set) reads symbols from src;
+ * decoding (d set) writes them to dst. */
+static nc_status step_loop(loop *lp, const uint8_t *src, uint8_t *dst, rc_encoder *e, rc_decoder *d,
+                           const codec_opts *o)
 {
     for (uint64_t t = 0; t < lp->stripe; t++) {
         uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
@@ -101,14 +105,26 @@ static nc_status encode_all(rc_encoder *e, loop *lp, const uint8_t *in, const co
         if (st != NC_OK)
             return st;
         for (uint32_t s = 0; s < act; s++) {
-            lp->sym[s] = in[s * lp->stripe + t];
-            rc_encode_symbol(e, lp->w + (size_t)s * lp->symbols, lp->symbols, lp->sym[s], &lp->scratch);
+            const float *w = lp->w + (size_t)s * lp->symbols;
+            uint64_t at = s * lp->stripe + t;
+            if (e) {
+                lp->sym[s] = src[at];
+                rc_encode_symbol(e, w, lp->symbols, src[at], &lp->scratch);
+            } else {
+                uint32_t v = rc_decode_symbol(d, w, lp->symbols, &lp->scratch);
+                if (v > 255)
+                    return NC_ERR_CORRUPT; /* models with wider alphabets need a symbol -> byte map */
+                lp->sym[s] = (uint16_t)v;
+                dst[at] = (uint8_t)v;
+            }
         }
         if ((st = lp->m->ops->update(lp->m, lp->sym, act)) != NC_OK)
             return st;
-        report(o, t + 1, lp, e->len);
+        if (d && d->overrun > 8)
+            return NC_ERR_TRUNCATED; /* stop early rather than decode garbage to the end */
+        report(o, t + 1, lp, e ? e->len : d->pos);
     }
-    return e->err;
+    return e ? e->err : NC_OK;
 }
 
 nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_t n,
@@ -125,7 +141,7 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
         loop lp;
         st = loop_open(&lp, cfg, n, o);
         if (st == NC_OK)
-            st = encode_all(&e, &lp, in, o);
+            st = step_loop(&lp, in, NULL, &e, NULL, o);
         loop_close(&lp);
         if (st == NC_OK)
             st = rc_enc_finish(&e);
@@ -182,29 +198,6 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
     return NC_OK;
 }
 
-static nc_status decode_all(rc_decoder *d, loop *lp, uint8_t *out, const codec_opts *o)
-{
-    for (uint64_t t = 0; t < lp->stripe; t++) {
-        uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
-        nc_status st = lp->m->ops->predict(lp->m, lp->w, act);
-        if (st != NC_OK)
-            return st;
-        for (uint32_t s = 0; s < act; s++) {
-            uint32_t v = rc_decode_symbol(d, lp->w + (size_t)s * lp->symbols, lp->symbols, &lp->scratch);
-            if (v > 255)
-                return NC_ERR_CORRUPT; /* models with wider alphabets need a symbol -> byte map */
-            lp->sym[s] = (uint16_t)v;
-            out[s * lp->stripe + t] = (uint8_t)v;
-        }
-        if ((st = lp->m->ops->update(lp->m, lp->sym, act)) != NC_OK)
-            return st;
-        if (d->overrun > 8)
-            return NC_ERR_TRUNCATED; /* stop early rather than decode garbage to the end */
-        report(o, t + 1, lp, d->pos);
-    }
-    return NC_OK;
-}
-
 nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, size_t len,
                            const codec_opts *o)
 {
@@ -234,7 +227,7 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
     rc_decoder d;
     rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
     if (st == NC_OK)
-        st = decode_all(&d, &lp, buf, o);
+        st = step_loop(&lp, NULL, buf, NULL, &d, o);
     loop_close(&lp);
     if (st == NC_OK)
         st = rc_dec_finish(&d);
