@@ -69,7 +69,9 @@ static void usage(FILE *f)
                "  -v, --verbose       print sizes, bits per byte and speed per file\n"
                "  -h, --help          this help\n"
                "  -V, --version       version\n"
-               "\nExit status: 0 success, 1 error, 2 warning (a file was skipped).\n",
+               "\nEnvironment: NNZIP_ISA=ref|avx2|avx512 forces one kernel path (for testing; the\n"
+               "output is the same on every path).\n"
+               "Exit status: 0 success, 1 error, 2 warning (a file was skipped).\n",
             DEFAULT_MODEL);
 }
 
