@@ -50,10 +50,10 @@ static inline float fma32(float a, float b, float c)
     return fmaf(a, b, c);
 }
 
-/* exp(x + xl) = hi + lo, where xl is a small correction to x (|xl| <= 2^-20 |x|, or 0); NaN x
+/* e^(x + xl) = hi + lo, where xl is a small correction to x (|xl| <= 2^-20 |x|, or 0); NaN x
  * gives NaN. hi alone is nc_expf; lo carries the rounding error of the last addition, for
  * callers that need more than float precision (sigmoid). The clamp keeps k in [-150, 128] and
- * changes no result: exp(89) overflows and exp(-104) rounds to zero anyway. 2^k is applied as
+ * changes no result: e^89 overflows and e^-104 rounds to zero anyway. 2^k is applied as
  * two normal factors 2^k1 * 2^k2 so that overflow, gradual underflow and the single final
  * rounding of subnormal results come out right. */
 static inline void exp_core(float x, float xl, float *hi, float *lo)
@@ -75,7 +75,7 @@ static inline void exp_core(float x, float xl, float *hi, float *lo)
     float r2 = r * r;
     float pr = fma32(q, r2, r); /* p(r) - 1, |pr| < 0.42 */
     float p = pr + 1.0f;
-    /* exp(r + dr) = p(r) (1 + dr) = p + pl with pl = (exact error of p) + (1 + pr) dr. */
+    /* e^(r + dr) = p(r) (1 + dr) = p + pl with pl = (exact error of p) + (1 + pr) dr. */
     float pl = ((1.0f - p) + pr) + fma32(pr, dr, dr);
     float ph = p + pl;           /* renormalise: ph is the float nearest p + pl */
     pl = (p - ph) + pl;
@@ -87,7 +87,7 @@ static inline void exp_core(float x, float xl, float *hi, float *lo)
 }
 
 /* sigmoid(v + vl) and sigmoid(-(v + vl)) = 1 - sigmoid(v + vl), both to full relative accuracy:
- * with e = exp(-|v|) in (0, 1], sigmoid(|v|) = 1/(1+e) and sigmoid(-|v|) = e/(1+e), so neither
+ * with e = e^-|v| in (0, 1], sigmoid(|v|) = 1/(1+e) and sigmoid(-|v|) = e/(1+e), so neither
  * cancels nor overflows for any v. e and 1 + e are carried as float pairs and each quotient is
  * corrected with its exact fma remainder, so the results are close to correctly rounded. */
 static inline void sigmoid_pair(float v, float vl, float *pos, float *neg)
@@ -164,7 +164,7 @@ float nc_tanhf(float x)
     t = fma32(t, z, NC_TANH_T0);
     t = t * z;
     float small = fma32(t, a, a);
-    /* |x| >= 0.625: 1 - 2/(exp(2|x|) + 1) = 1 - 2 sigmoid(-2|x|), which is 1 for large |x|. */
+    /* |x| >= 0.625: 1 - 2/(e^(2|x|) + 1) = 1 - 2 sigmoid(-2|x|), which is 1 for large |x|. */
     float pos, neg;
     sigmoid_pair(a + a, 0.0f, &pos, &neg);
     float big = fma32(-2.0f, neg, 1.0f);

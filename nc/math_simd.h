@@ -8,8 +8,8 @@
 #define NC_MATH_SIMD_H
 
 /* ---- exp ---------------------------------------------------------------------------------------
- * exp(x) = 2^k * p(r), k = round(x / ln2), r = x - k ln2 in [-ln2/2, ln2/2].
- * The argument is first clamped to [EXP_LO, EXP_HI]: exp(89) overflows to +inf and exp(-104)
+ * e^x = 2^k * p(r), k = round(x / ln2), r = x - k ln2 in [-ln2/2, ln2/2].
+ * The argument is first clamped to [EXP_LO, EXP_HI]: e^89 overflows to +inf and e^-104
  * rounds to +0, so the clamp changes no finite result and keeps k in [-150, 128]. */
 #define NC_EXP_HI 89.0f
 #define NC_EXP_LO (-104.0f)
@@ -28,7 +28,7 @@
 
 /* ---- log ---------------------------------------------------------------------------------------
  * x = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
- * log(x) = e*ln2 + f - f^2/2 + f^3 * P(f), P of degree 8 (Cephes logf). */
+ * ln x = e*ln2 + f - f^2/2 + f^3 * P(f), P of degree 8 (Cephes logf). */
 #define NC_LOG_SUBNORMAL_SCALE 0x1p23f   /* subnormal x are scaled into the normal range first */
 #define NC_LOG_OFF 0x3F3504F3u           /* bits of float(sqrt(1/2)) */
 #define NC_LOG_BIAS 0x00CAFB0Du          /* 0x40000000 - NC_LOG_OFF: keeps the shift unsigned */
@@ -46,7 +46,7 @@
 #define NC_NAN_BITS 0x7FC00000u          /* the one NaN nc produces from non-NaN input */
 
 /* ---- tanh --------------------------------------------------------------------------------------
- * |x| < 0.625: x + x^3 * T(x^2), T of degree 4 (Cephes tanhf); otherwise 1 - 2/(exp(2|x|)+1). */
+ * |x| < 0.625: x + x^3 * T(x^2), T of degree 4 (Cephes tanhf); otherwise 1 - 2/(e^(2|x|)+1). */
 #define NC_TANH_SMALL 0.625f
 #define NC_TANH_T4 (-5.70498872745E-3f)
 #define NC_TANH_T3 2.06390887954E-2f
@@ -55,7 +55,7 @@
 #define NC_TANH_T0 (-3.33332819422E-1f)
 
 /* ---- GELU (tanh form) --------------------------------------------------------------------------
- * gelu(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(v), v = 2u = C x (1 + K x^2),
+ * gelu(x) = 0.5 x (1 + tanh u) = x * sigmoid(v), v = 2u = C x (1 + K x^2),
  * C = 2 sqrt(2/pi), K = 0.044715; C and K are carried as float pairs (hi + lo). */
 #define NC_GELU_CLAMP 20.0f                 /* |x| >= 20: sigmoid(v) is exactly 0 or 1 */
 #define NC_GELU_C_HI 0x1.988454p+0f

@@ -43,7 +43,7 @@ float nc_expf(float x);     /* e^x; +inf from x = 88.72284, +0 from x = -103.972
 float nc_logf(float x);     /* natural log; log(+-0) = -inf, log(x < 0) = NaN, log(+inf) = +inf */
 float nc_tanhf(float x);    /* hyperbolic tangent, odd: tanhf(-0) = -0 */
 float nc_sigmoidf(float x); /* 1 / (1 + e^-x), accurate in relative terms for all x */
-/* The GELU nnzip uses is the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+/* The GELU nnzip uses is the tanh approximation 0.5 x (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3),
  * computed as x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) (the same function). Within 2 ulp of
  * that formula, or within 2^-126 absolute: the latter matters only for x < -9.3, where
  * |gelu(x)| < 2^-100 and e^v is subnormal. */
@@ -285,14 +285,14 @@ const nc_kernel_table *nc_kernels_for(nc_isa isa);
 /* Softmax family (softmax.c), composed row by row from the dispatched kernels above, so they give
  * the same bits on every path. x, y, dx, dy, logp are (M,N) with N >= 1 and finite x; y may equal
  * x, dx may equal dy. The row order of operations, per row r:
- *   softmax:      m = row_max(x);  y = exp(x - m);  s = row_sum(y);  y = y / s
+ *   softmax:      m = row_max(x);  y = e^(x - m);  s = row_sum(y);  y = y / s
  *   log-softmax:  m = row_max(x);  z = x - m;  s = row_sum(exp(z));  y = z - nc_logf(s)
  * tmp is (N) scratch, untouched between calls. */
 void nc_softmax_forward(float *y, const float *x, size_t M, size_t N);
 void nc_log_softmax_forward(float *y, float *tmp, const float *x, size_t M, size_t N);
 /* dx = y * (dy - row_dot(dy, y)), with y the softmax output; tmp is (N) scratch. */
 void nc_softmax_backward(float *dx, float *tmp, const float *dy, const float *y, size_t M, size_t N);
-/* dx = fma(-row_sum(dy), exp(logp), dy), with logp the log-softmax output; tmp is (N). */
+/* dx = fma(-row_sum(dy), e^logp, dy), with logp the log-softmax output; tmp is (N). */
 void nc_log_softmax_backward(float *dx, float *tmp, const float *dy, const float *logp, size_t M,
                              size_t N);
 /* Cross-entropy against integer targets: loss[r] = -logp[r][target[r]], loss is (M).
