@@ -1,0 +1,589 @@
+/* Model bytecode: the op table, the graph builder with its sticky error, compile, and the dump.
+ *
+ * A graph is a list of values (2-D tensors identified by small integer ids) and a linear list of
+ * instructions over them, in the order the model code called the builders. Every builder checks
+ * its operands' ids, kinds and shapes and records the first error in the graph; after that every
+ * builder returns -1 at once, so model code needs no error checks between calls. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+const nc_op_info nc_op_table[NC_OP_COUNT] = {
+#define OP(name, nin, nout, flags) {#name, nin, nout, flags},
+#include "ops.def"
+#undef OP
+};
+
+nc_graph *nc_graph_new(uint64_t seed)
+{
+    nc_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->seed = seed;
+    g->loss = -1;
+    return g;
+}
+
+void nc_graph_free(nc_graph *g)
+{
+    if (!g)
+        return;
+    free(g->val);
+    free(g->ins);
+    free(g);
+}
+
+nc_status nc_graph_status(const nc_graph *g)
+{
+    return g ? g->err : NC_ERR_ARG;
+}
+
+static int fail(nc_graph *g, nc_status s)
+{
+    if (g->err == NC_OK)
+        g->err = s;
+    return -1;
+}
+
+int nc_graph_add_value(nc_graph *g, nc_vkind kind, nc_vtype type, size_t rows, size_t cols)
+{
+    if (g->err)
+        return -1;
+    if (rows < 1 || cols < 1 || rows > NC_GRAPH_MAX_ELEMS || cols > NC_GRAPH_MAX_ELEMS ||
+        rows * cols > NC_GRAPH_MAX_ELEMS)
+        return fail(g, NC_ERR_ARG);
+    if (g->nval == g->capval) {
+        int cap = g->capval ? 2 * g->capval : 32;
+        if (cap > (1 << 24))
+            return fail(g, NC_ERR_LIMIT);
+        nc_gvalue *v = realloc(g->val, (size_t)cap * sizeof *v);
+        if (!v)
+            return fail(g, NC_ERR_NOMEM);
+        g->val = v;
+        g->capval = cap;
+    }
+    nc_gvalue *v = &g->val[g->nval];
+    memset(v, 0, sizeof *v);
+    v->kind = (uint8_t)kind;
+    v->type = (uint8_t)type;
+    v->rows = rows;
+    v->cols = cols;
+    v->grad = -1;
+    v->grad_of = -1;
+    return g->nval++;
+}
+
+int nc_graph_add_instr(nc_graph *g, const nc_ginstr *in)
+{
+    if (g->err)
+        return -1;
+    if (g->nins == g->capins) {
+        int cap = g->capins ? 2 * g->capins : 32;
+        if (cap > (1 << 24))
+            return fail(g, NC_ERR_LIMIT);
+        nc_ginstr *p = realloc(g->ins, (size_t)cap * sizeof *p);
+        if (!p)
+            return fail(g, NC_ERR_NOMEM);
+        g->ins = p;
+        g->capins = cap;
+    }
+    g->ins[g->nins] = *in;
+    return g->nins++;
+}
+
+/* ---- builders ---------------------------------------------------------------------------------- */
+
+int nc_g_param(nc_graph *g, size_t rows, size_t cols, nc_init init, float a)
+{
+    if (!g || g->err)
+        return -1;
+    if (init != NC_INIT_UNIFORM && init != NC_INIT_CONST)
+        return fail(g, NC_ERR_ARG);
+    int v = nc_graph_add_value(g, NC_V_PARAM, NC_T_F32, rows, cols);
+    if (v < 0)
+        return -1;
+    if (g->nparam > ((size_t)1 << 40)) /* keeps every offset far from overflow */
+        return fail(g, NC_ERR_LIMIT);
+    g->val[v].off = g->nparam;
+    g->val[v].init = (uint8_t)init;
+    g->val[v].init_a = a;
+    g->nparam += rows * cols;
+    return v;
+}
+
+int nc_g_input(nc_graph *g, size_t rows, size_t cols)
+{
+    if (!g || g->err)
+        return -1;
+    return nc_graph_add_value(g, NC_V_INPUT, NC_T_F32, rows, cols);
+}
+
+int nc_g_index(nc_graph *g, size_t n)
+{
+    if (!g || g->err)
+        return -1;
+    return nc_graph_add_value(g, NC_V_INPUT, NC_T_U32, n, 1);
+}
+
+/* The operand check shared by all builders: a float value of this graph. */
+static int fval(const nc_graph *g, int v)
+{
+    return v >= 0 && v < g->nval && g->val[v].type == NC_T_F32;
+}
+
+/* Append instruction op with inputs in[] and new outputs of the given shapes; returns output 0. */
+static int emit(nc_graph *g, nc_opcode op, const int *in, const size_t (*shape)[2], float f,
+                size_t a, size_t b)
+{
+    const nc_op_info *oi = &nc_op_table[op];
+    nc_ginstr ins;
+    memset(&ins, 0, sizeof ins);
+    ins.op = (uint16_t)op;
+    ins.step = -1;
+    ins.f = f;
+    ins.a = a;
+    ins.b = b;
+    for (int k = 0; k < NC_MAX_IN; k++) ins.in[k] = k < oi->n_in ? in[k] : -1;
+    for (int k = 0; k < NC_MAX_OUT; k++) {
+        ins.out[k] = -1;
+        if (k < oi->n_out) {
+            ins.out[k] = nc_graph_add_value(g, NC_V_ACT, NC_T_F32, shape[k][0], shape[k][1]);
+            if (ins.out[k] < 0)
+                return -1;
+        }
+    }
+    if (nc_graph_add_instr(g, &ins) < 0)
+        return -1;
+    return ins.out[0];
+}
+
+#define ROWS(v) (g->val[v].rows)
+#define COLS(v) (g->val[v].cols)
+#define GUARD(cond)                                                                            \
+    do {                                                                                       \
+        if (!g || g->err)                                                                      \
+            return -1;                                                                         \
+        if (!(cond))                                                                           \
+            return fail(g, NC_ERR_ARG);                                                        \
+    } while (0)
+
+static int unary(nc_graph *g, nc_opcode op, int x, float f)
+{
+    GUARD(fval(g, x));
+    size_t sh[1][2] = {{ROWS(x), COLS(x)}};
+    return emit(g, op, &x, sh, f, 0, 0);
+}
+
+static int binary(nc_graph *g, nc_opcode op, int a, int b)
+{
+    GUARD(fval(g, a) && fval(g, b) && ROWS(a) == ROWS(b) && COLS(a) == COLS(b));
+    int in[2] = {a, b};
+    size_t sh[1][2] = {{ROWS(a), COLS(a)}};
+    return emit(g, op, in, sh, 0, 0, 0);
+}
+
+int nc_g_add(nc_graph *g, int a, int b) { return binary(g, NC_OP_ADD, a, b); }
+int nc_g_sub(nc_graph *g, int a, int b) { return binary(g, NC_OP_SUB, a, b); }
+int nc_g_mul(nc_graph *g, int a, int b) { return binary(g, NC_OP_MUL, a, b); }
+int nc_g_min(nc_graph *g, int a, int b) { return binary(g, NC_OP_MIN, a, b); }
+int nc_g_scale(nc_graph *g, int x, float s) { return unary(g, NC_OP_SCALE, x, s); }
+int nc_g_one_minus(nc_graph *g, int x) { return unary(g, NC_OP_ONE_MINUS, x, 0); }
+int nc_g_sigmoid(nc_graph *g, int x) { return unary(g, NC_OP_SIGMOID, x, 0); }
+int nc_g_tanh(nc_graph *g, int x) { return unary(g, NC_OP_TANH, x, 0); }
+int nc_g_exp(nc_graph *g, int x) { return unary(g, NC_OP_EXP, x, 0); }
+int nc_g_gelu(nc_graph *g, int x) { return unary(g, NC_OP_GELU, x, 0); }
+int nc_g_softmax(nc_graph *g, int x) { return unary(g, NC_OP_SOFTMAX, x, 0); }
+
+int nc_g_log_softmax(nc_graph *g, int x)
+{
+    GUARD(fval(g, x));
+    size_t sh[2][2] = {{ROWS(x), COLS(x)}, {1, COLS(x)}};
+    return emit(g, NC_OP_LOG_SOFTMAX, &x, sh, 0, 0, 0);
+}
+
+int nc_g_matmul(nc_graph *g, int x, int w)
+{
+    GUARD(fval(g, x) && fval(g, w) && COLS(x) == ROWS(w));
+    int in[2] = {x, w};
+    size_t sh[1][2] = {{ROWS(x), COLS(w)}};
+    return emit(g, NC_OP_MATMUL, in, sh, 0, 0, 0);
+}
+
+int nc_g_matmul_nt(nc_graph *g, int x, int w)
+{
+    GUARD(fval(g, x) && fval(g, w) && COLS(x) == COLS(w));
+    int in[2] = {x, w};
+    size_t sh[1][2] = {{ROWS(x), ROWS(w)}};
+    return emit(g, NC_OP_MATMUL_NT, in, sh, 0, 0, 0);
+}
+
+int nc_g_add_bias(nc_graph *g, int x, int b)
+{
+    GUARD(fval(g, x) && fval(g, b) && ROWS(b) == 1 && COLS(b) == COLS(x));
+    int in[2] = {x, b};
+    size_t sh[1][2] = {{ROWS(x), COLS(x)}};
+    return emit(g, NC_OP_ADD_BIAS, in, sh, 0, 0, 0);
+}
+
+static int idx_of_len(const nc_graph *g, int v, size_t n)
+{
+    return v >= 0 && v < g->nval && g->val[v].type == NC_T_U32 && g->val[v].rows == n;
+}
+
+int nc_g_cross_entropy(nc_graph *g, int logp, int target)
+{
+    GUARD(fval(g, logp) && idx_of_len(g, target, ROWS(logp)));
+    int in[2] = {logp, target};
+    size_t sh[1][2] = {{ROWS(logp), 1}};
+    return emit(g, NC_OP_CROSS_ENTROPY, in, sh, 0, 0, 0);
+}
+
+int nc_g_rmsnorm(nc_graph *g, int x, int gain, float eps)
+{
+    GUARD(fval(g, x) && fval(g, gain) && ROWS(gain) == 1 && COLS(gain) == COLS(x));
+    int in[2] = {x, gain};
+    size_t sh[2][2] = {{ROWS(x), COLS(x)}, {ROWS(x), 1}};
+    return emit(g, NC_OP_RMSNORM, in, sh, eps, 0, 0);
+}
+
+int nc_g_layernorm(nc_graph *g, int x, int gain, int bias, float eps)
+{
+    GUARD(fval(g, x) && fval(g, gain) && fval(g, bias) && ROWS(gain) == 1 &&
+          COLS(gain) == COLS(x) && ROWS(bias) == 1 && COLS(bias) == COLS(x));
+    int in[3] = {x, gain, bias};
+    size_t sh[3][2] = {{ROWS(x), COLS(x)}, {ROWS(x), 1}, {ROWS(x), 1}};
+    return emit(g, NC_OP_LAYERNORM, in, sh, eps, 0, 0);
+}
+
+int nc_g_gather(nc_graph *g, int table, int idx)
+{
+    GUARD(fval(g, table) && idx >= 0 && idx < g->nval && g->val[idx].type == NC_T_U32);
+    int in[2] = {table, idx};
+    size_t sh[1][2] = {{ROWS(idx), COLS(table)}};
+    return emit(g, NC_OP_GATHER, in, sh, 0, 0, 0);
+}
+
+int nc_g_concat_cols(nc_graph *g, int a, int b)
+{
+    GUARD(fval(g, a) && fval(g, b) && ROWS(a) == ROWS(b));
+    int in[2] = {a, b};
+    size_t sh[1][2] = {{ROWS(a), COLS(a) + COLS(b)}};
+    return emit(g, NC_OP_CONCAT_COLS, in, sh, 0, 0, 0);
+}
+
+int nc_g_slice_cols(nc_graph *g, int x, size_t c0, size_t n)
+{
+    GUARD(fval(g, x) && n >= 1 && c0 < COLS(x) && n <= COLS(x) - c0);
+    size_t sh[1][2] = {{ROWS(x), n}};
+    return emit(g, NC_OP_SLICE_COLS, &x, sh, 0, c0, n);
+}
+
+int nc_g_concat_rows(nc_graph *g, int a, int b)
+{
+    GUARD(fval(g, a) && fval(g, b) && COLS(a) == COLS(b));
+    int in[2] = {a, b};
+    size_t sh[1][2] = {{ROWS(a) + ROWS(b), COLS(a)}};
+    return emit(g, NC_OP_CONCAT_ROWS, in, sh, 0, 0, 0);
+}
+
+int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n)
+{
+    GUARD(fval(g, x) && n >= 1 && r0 < ROWS(x) && n <= ROWS(x) - r0);
+    size_t sh[1][2] = {{n, COLS(x)}};
+    return emit(g, NC_OP_SLICE_ROWS, &x, sh, 0, r0, n);
+}
+
+int nc_g_sum_all(nc_graph *g, int x)
+{
+    GUARD(fval(g, x));
+    size_t sh[2][2] = {{1, 1}, {ROWS(x), 1}};
+    return emit(g, NC_OP_SUM_ALL, &x, sh, 0, 0, 0);
+}
+
+nc_status nc_g_output(nc_graph *g, int v)
+{
+    if (!g)
+        return NC_ERR_ARG;
+    if (g->err)
+        return g->err;
+    if (!fval(g, v))
+        return fail(g, NC_ERR_ARG), g->err;
+    g->val[v].flags |= NC_VF_OUTPUT;
+    return NC_OK;
+}
+
+nc_status nc_g_loss(nc_graph *g, int v)
+{
+    if (!g)
+        return NC_ERR_ARG;
+    if (g->err)
+        return g->err;
+    if (!fval(g, v) || g->val[v].kind != NC_V_ACT || ROWS(v) != 1 || COLS(v) != 1 ||
+        g->loss >= 0)
+        return fail(g, NC_ERR_ARG), g->err;
+    g->val[v].flags |= NC_VF_OUTPUT | NC_VF_LOSS;
+    g->loss = v;
+    return NC_OK;
+}
+
+/* ---- compile ----------------------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Parameter ordinal k gets its own stream, so adding a parameter never shifts the others. The
+ * top 24 bits u give (2u - 2^24) / 2^24 in [-1, 1), exact in float; times a rounds once. */
+static void init_param(float *dst, const nc_gvalue *v, uint64_t seed, uint64_t k)
+{
+    size_t n = v->rows * v->cols;
+    if (v->init == NC_INIT_CONST) {
+        for (size_t i = 0; i < n; i++) dst[i] = v->init_a;
+        return;
+    }
+    uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (k + 1));
+    for (size_t i = 0; i < n; i++) {
+        int32_t u = (int32_t)(splitmix64(&s) >> 40);
+        float r = (float)(2 * u - (1 << 24)) * 0x1p-24f;
+        dst[i] = r * v->init_a;
+    }
+}
+
+static void *alloc_floats(size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void nc_program_free(nc_program *p)
+{
+    if (!p)
+        return;
+    free(p->val);
+    free(p->ins);
+    free(p->params);
+    free(p->grads);
+    free(p->ws);
+    free(p->bound);
+    free(p);
+}
+
+nc_status nc_graph_compile(const nc_graph *g, unsigned flags, nc_program **out)
+{
+    if (!out)
+        return NC_ERR_ARG;
+    *out = NULL;
+    if (!g || g->err || (flags & ~(NC_COMPILE_GRAD | NC_COMPILE_NO_REUSE)))
+        return NC_ERR_ARG;
+    if ((flags & NC_COMPILE_GRAD) && g->loss < 0)
+        return NC_ERR_ARG;
+
+    /* Work on a copy: autodiff appends values and instructions. */
+    nc_graph w = *g;
+    nc_status st = NC_ERR_NOMEM;
+    nc_program *p = NULL;
+    w.val = malloc((size_t)(g->nval ? g->nval : 1) * sizeof *w.val);
+    w.ins = malloc((size_t)(g->nins ? g->nins : 1) * sizeof *w.ins);
+    w.capval = g->nval;
+    w.capins = g->nins;
+    if (!w.val || !w.ins)
+        goto fail;
+    if (g->nval)
+        memcpy(w.val, g->val, (size_t)g->nval * sizeof *w.val);
+    if (g->nins)
+        memcpy(w.ins, g->ins, (size_t)g->nins * sizeof *w.ins);
+    if (flags & NC_COMPILE_GRAD) {
+        st = nc_autodiff(&w);
+        if (st)
+            goto fail;
+    }
+    st = NC_ERR_NOMEM;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        goto fail;
+    p->val = w.val;
+    p->nval = w.nval;
+    p->ins = w.ins;
+    p->nins = w.nins;
+    p->nfwd = g->nins;
+    p->nparam = w.nparam;
+    p->loss = w.loss;
+    w.val = NULL;
+    w.ins = NULL;
+    st = nc_plan(p, (flags & NC_COMPILE_NO_REUSE) || nc_no_reuse_env());
+    if (st)
+        goto fail;
+    st = NC_ERR_NOMEM;
+    p->params = alloc_floats(p->nparam);
+    p->grads = alloc_floats(p->nparam);
+    p->ws = alloc_floats(p->ws_floats);
+    p->bound = calloc((size_t)p->nval, sizeof *p->bound);
+    if (!p->params || !p->grads || !p->ws || !p->bound)
+        goto fail;
+    uint64_t k = 0;
+    for (int v = 0; v < p->nval; v++)
+        if (p->val[v].kind == NC_V_PARAM)
+            init_param(p->params + p->val[v].off, &p->val[v], g->seed, k++);
+    *out = p;
+    return NC_OK;
+fail:
+    free(w.val);
+    free(w.ins);
+    nc_program_free(p);
+    return st;
+}
+
+/* ---- access ------------------------------------------------------------------------------------ */
+
+static int valid(const nc_program *p, int v)
+{
+    return p && v >= 0 && v < p->nval;
+}
+
+nc_status nc_program_bind(nc_program *p, int v, const void *data)
+{
+    if (!valid(p, v) || p->val[v].kind != NC_V_INPUT || !data)
+        return NC_ERR_ARG;
+    p->bound[v] = data;
+    return NC_OK;
+}
+
+const float *nc_program_value(const nc_program *p, int v)
+{
+    if (!valid(p, v))
+        return NULL;
+    const nc_gvalue *x = &p->val[v];
+    if (x->kind == NC_V_PARAM)
+        return p->params + x->off;
+    if (x->kind == NC_V_ACT && (x->flags & NC_VF_OUTPUT))
+        return p->ws + x->off;
+    return NULL;
+}
+
+float *nc_program_param(nc_program *p, int v)
+{
+    return valid(p, v) && p->val[v].kind == NC_V_PARAM ? p->params + p->val[v].off : NULL;
+}
+
+const float *nc_program_grad(const nc_program *p, int v)
+{
+    return valid(p, v) && p->val[v].kind == NC_V_PARAM ? p->grads + p->val[v].off : NULL;
+}
+
+float *nc_program_params(nc_program *p, size_t *n)
+{
+    if (n)
+        *n = p ? p->nparam : 0;
+    return p ? p->params : NULL;
+}
+
+const float *nc_program_grads(const nc_program *p, size_t *n)
+{
+    if (n)
+        *n = p ? p->nparam : 0;
+    return p ? p->grads : NULL;
+}
+
+void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes)
+{
+    if (planned_bytes)
+        *planned_bytes = p ? p->ws_floats * sizeof(float) : 0;
+    if (naive_bytes)
+        *naive_bytes = p ? p->naive_floats * sizeof(float) : 0;
+}
+
+/* ---- dump -------------------------------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *buf;
+    size_t cap, len;
+} sbuf;
+
+static void put(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sbuf *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *dst = s->len < s->cap ? s->buf + s->len : NULL;
+    size_t room = s->len < s->cap ? s->cap - s->len : 0;
+    int n = vsnprintf(dst, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        s->len += (size_t)n;
+}
+
+static const char *kind_name(const nc_gvalue *v)
+{
+    static const char *const names[] = {"param", "grad", "input", "act"};
+    if (v->type == NC_T_U32)
+        return "index";
+    return names[v->kind];
+}
+
+size_t nc_program_dump(const nc_program *p, char *buf, size_t cap)
+{
+    sbuf s = {buf, cap, 0};
+    if (cap)
+        buf[0] = '\0';
+    if (!p)
+        return 0;
+    size_t planned, naive;
+    nc_program_workspace(p, &planned, &naive);
+    put(&s, "program: %d values, %d instructions (%d forward), %zu params, workspace %zu bytes"
+            " (%zu without reuse)\n",
+        p->nval, p->nins, p->nfwd, p->nparam, planned, naive);
+    for (int v = 0; v < p->nval; v++) {
+        const nc_gvalue *x = &p->val[v];
+        if (x->kind == NC_V_ACT && x->off == SIZE_MAX)
+            continue; /* dropped */
+        put(&s, "  v%-3d %-5s (%zu,%zu)", v, kind_name(x), x->rows, x->cols);
+        if (x->kind != NC_V_INPUT)
+            put(&s, " @%zu", x->off);
+        if (x->grad_of >= 0)
+            put(&s, " d/dv%d", x->grad_of);
+        if (x->flags & NC_VF_LOSS)
+            put(&s, " loss");
+        else if (x->flags & NC_VF_OUTPUT)
+            put(&s, " output");
+        put(&s, "\n");
+    }
+    for (int i = 0; i < p->nins; i++) {
+        const nc_ginstr *in = &p->ins[i];
+        const nc_op_info *oi = &nc_op_table[in->op];
+        put(&s, "%4d %-15s", i, oi->name);
+        for (int k = 0; k < oi->n_out; k++)
+            put(&s, " v%d%s(%zu,%zu)", in->out[k], (in->acc >> k) & 1 ? "+=" : "",
+                p->val[in->out[k]].rows, p->val[in->out[k]].cols);
+        put(&s, " <-");
+        for (int k = 0; k < oi->n_in; k++)
+            put(&s, " v%d(%zu,%zu)", in->in[k], p->val[in->in[k]].rows, p->val[in->in[k]].cols);
+        switch (in->op) {
+        case NC_OP_SCALE: case NC_OP_FILL: case NC_OP_RMSNORM: case NC_OP_LAYERNORM:
+            put(&s, " f=%g", (double)in->f);
+            break;
+        case NC_OP_SLICE_COLS: case NC_OP_SLICE_ROWS:
+            put(&s, " [%zu,+%zu)", in->a, in->b);
+            break;
+        case NC_OP_MIN_BWD: case NC_OP_PAD_COLS: case NC_OP_PAD_ROWS:
+            put(&s, " a=%zu", in->a);
+            break;
+        default:
+            break;
+        }
+        if (in->step >= 0)
+            put(&s, " step=%d", in->step);
+        put(&s, "\n");
+    }
+    return s.len;
+}
