@@ -41,6 +41,17 @@ nc_status nc_graph_status(const nc_graph *g)
     return g ? g->err : NC_ERR_ARG;
 }
 
+nc_status nc_graph_shape(const nc_graph *g, int v, size_t *rows, size_t *cols)
+{
+    if (!g || v < 0 || v >= g->nval)
+        return NC_ERR_ARG;
+    if (rows)
+        *rows = g->val[v].rows;
+    if (cols)
+        *cols = g->val[v].cols;
+    return NC_OK;
+}
+
 static int fail(nc_graph *g, nc_status s)
 {
     if (g->err == NC_OK)

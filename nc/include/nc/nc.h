@@ -327,6 +327,9 @@ void nc_graph_free(nc_graph *g);
 /* NC_OK, or the first error a builder call met. */
 nc_status nc_graph_status(const nc_graph *g);
 
+/* The shape of value v; NC_ERR_ARG (outputs untouched) for an unknown id. */
+nc_status nc_graph_shape(const nc_graph *g, int v, size_t *rows, size_t *cols);
+
 /* Leaves. rows, cols >= 1. */
 int nc_g_param(nc_graph *g, size_t rows, size_t cols, nc_init init, float a); /* trained */
 int nc_g_input(nc_graph *g, size_t rows, size_t cols); /* floats bound for each run */
