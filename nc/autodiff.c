@@ -126,6 +126,25 @@ static void bwd1(ad *c, nc_opcode op, int in0, int in1, int in2, int tgt, float 
     bwd(c, op, in, t, f, a, b, 0, 0);
 }
 
+/* The gradient of x is dy itself (add, bias add, the first operand of sub): when this is the
+ * first contribution to an activation's gradient, the gradient IS dy, without a copy. Safe
+ * because dy = d/dy is complete (every reader of y comes later in the forward program, so its
+ * backward ran earlier) and is read only by this instruction's other rules, which run before
+ * any later contribution accumulates into the shared value. Done for one operand per
+ * instruction (two gradients must not share a buffer) and only when x is not also another
+ * operand of the instruction. Otherwise a COPY. */
+static void pass_through(ad *c, const nc_ginstr *fi, int dy, int x)
+{
+    nc_graph *g = c->g;
+    int other = 0;
+    for (int k = 0; k < nc_op_table[fi->op].n_in; k++) other += fi->in[k] == x;
+    if (needs(c, x) && g->val[x].grad < 0 && g->val[x].kind == NC_V_ACT && other == 1) {
+        g->val[x].grad = dy;
+        return;
+    }
+    bwd1(c, NC_OP_COPY, dy, -1, -1, x, 0, 0, 0);
+}
+
 static void backward_of(ad *c, const nc_ginstr *fi)
 {
     nc_graph *g = c->g;
@@ -143,11 +162,11 @@ static void backward_of(ad *c, const nc_ginstr *fi)
         bwd1(c, NC_OP_MATMUL_TN, dy, x, -1, w, 0, 0, 0); /* dW += dy^T . x */
         break;
     case NC_OP_ADD:
-        bwd1(c, NC_OP_COPY, dy, -1, -1, x, 0, 0, 0);
+        pass_through(c, fi, dy, x);
         bwd1(c, NC_OP_COPY, dy, -1, -1, w, 0, 0, 0);
         break;
     case NC_OP_SUB:
-        bwd1(c, NC_OP_COPY, dy, -1, -1, x, 0, 0, 0);
+        pass_through(c, fi, dy, x);
         bwd1(c, NC_OP_SCALE, dy, -1, -1, w, -1.0f, 0, 0);
         break;
     case NC_OP_MUL:
@@ -159,7 +178,7 @@ static void backward_of(ad *c, const nc_ginstr *fi)
         bwd1(c, NC_OP_MIN_BWD, dy, x, w, w, 0, 1, 0);
         break;
     case NC_OP_ADD_BIAS:
-        bwd1(c, NC_OP_COPY, dy, -1, -1, x, 0, 0, 0);
+        pass_through(c, fi, dy, x);
         bwd1(c, NC_OP_COL_SUM, dy, -1, -1, w, 0, 0, 0);
         break;
     case NC_OP_SCALE:

@@ -274,9 +274,12 @@ static void test_dump(void)
     int t = nc_g_index(g, 4);
     int L = nc_g_sum_all(g, nc_g_cross_entropy(g, nc_g_log_softmax(g, nc_g_matmul(g, x, W)), t));
     nc_g_loss(g, L);
+    char buf[8192];
+    size_t gn = nc_graph_dump(g, buf, sizeof buf);
+    CHECK(gn < sizeof buf && strstr(buf, "graph: 9 values, 4 instructions, 15 params"));
+    CHECK(strstr(buf, "   0 MATMUL          v3(4,5) <- v0(4,3) v1(3,5)\n"));
     nc_program *p = NULL;
     REQUIRE(nc_graph_compile(g, 0, &p) == NC_OK);
-    char buf[8192];
     size_t n = nc_program_dump(p, buf, sizeof buf);
     CHECK(n > 0 && n < sizeof buf && strlen(buf) == n);
     CHECK(strstr(buf, "MATMUL ") && strstr(buf, "LOG_SOFTMAX") && strstr(buf, "SUM_ALL"));

@@ -401,8 +401,12 @@ float *nc_program_params(nc_program *p, size_t *n);
 const float *nc_program_grads(const nc_program *p, size_t *n);
 /* Workspace bytes as planned, and without reuse (the sum over all planned values). */
 void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes);
-/* Write a text listing (values, then one line per instruction) into buf as snprintf does: at most
- * cap bytes including the NUL; returns the full length. */
+/* Write a text listing (values, then one line per instruction: op, outputs <- inputs, each as
+ * v<id>(rows,cols), "+=" on accumulating outputs) into buf as snprintf does: at most cap bytes
+ * including the NUL; returns the full length. nc_graph_dump lists the graph as built (forward
+ * instructions, no plan); nc_program_dump the compiled program with backward instructions and
+ * workspace offsets (@ in floats). */
+size_t nc_graph_dump(const nc_graph *g, char *buf, size_t cap);
 size_t nc_program_dump(const nc_program *p, char *buf, size_t cap);
 
 
