@@ -340,6 +340,50 @@ nc_status nc_g_loss(nc_graph *g, int v)
     return NC_OK;
 }
 
+/* ---- fingerprint ------------------------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) h = (h ^ ((x >> (8 * i)) & 0xFF)) * 0x100000001B3ull; /* FNV-1a */
+    return h;
+}
+
+static uint64_t fbits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+uint64_t nc_graph_fingerprint(const nc_graph *g)
+{
+    if (!g)
+        return 0;
+    uint64_t h = 0xCBF29CE484222325ull;
+    h = mix(h, g->seed);
+    h = mix(h, (uint64_t)g->err);
+    h = mix(h, (uint64_t)g->nval);
+    h = mix(h, (uint64_t)g->nins);
+    for (int v = 0; v < g->nval; v++) {
+        const nc_gvalue *x = &g->val[v];
+        h = mix(h, (uint64_t)x->kind | (uint64_t)x->type << 8 | (uint64_t)x->flags << 16 |
+                       (uint64_t)x->init << 24);
+        h = mix(h, fbits(x->init_a));
+        h = mix(h, x->rows);
+        h = mix(h, x->cols);
+    }
+    for (int i = 0; i < g->nins; i++) {
+        const nc_ginstr *in = &g->ins[i];
+        h = mix(h, (uint64_t)in->op | (uint64_t)in->acc << 16 | (uint64_t)(uint16_t)in->step << 32);
+        for (int k = 0; k < NC_MAX_IN; k++) h = mix(h, (uint64_t)(int64_t)in->in[k]);
+        for (int k = 0; k < NC_MAX_OUT; k++) h = mix(h, (uint64_t)(int64_t)in->out[k]);
+        h = mix(h, fbits(in->f));
+        h = mix(h, in->a);
+        h = mix(h, in->b);
+    }
+    return h;
+}
+
 /* ---- compile ----------------------------------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t *s)

@@ -116,14 +116,18 @@ static void test_each_op(void)
         case 22: y = nc_g_slice_rows(g, A, 1, 2); name = "slice_rows"; break;
         case 23: y = nc_g_sum_all(g, A); name = "sum_all"; break;
         case 24: y = nc_g_mul(g, A, A); name = "mul(a,a)"; break; /* two contributions, native acc */
-        case 25: /* two uses of A whose backward ops cannot accumulate: temp + COPY += */
-            y = nc_g_add(g, nc_g_tanh(g, A), nc_g_sigmoid(g, A));
+        case 25: { /* two uses of A whose backward ops cannot accumulate: temp + COPY += */
+            int ta = nc_g_tanh(g, A), sa = nc_g_sigmoid(g, A);
+            y = nc_g_add(g, ta, sa);
             name = "tanh(a)+sigmoid(a)";
             break;
-        case 26: /* slices of one value: PAD_COLS accumulating into one gradient */
-            y = nc_g_mul(g, nc_g_slice_cols(g, A, 0, 3), nc_g_slice_cols(g, A, 2, 3));
+        }
+        case 26: { /* slices of one value: PAD_COLS accumulating into one gradient */
+            int s1 = nc_g_slice_cols(g, A, 0, 3), s2 = nc_g_slice_cols(g, A, 2, 3);
+            y = nc_g_mul(g, s1, s2);
             name = "slice*slice";
             break;
+        }
         }
         size_t rows = 0, cols = 0;
         REQUIRE(nc_graph_shape(g, y, &rows, &cols) == NC_OK);
@@ -186,7 +190,11 @@ static void test_lstm_block(void)
         int i = nc_g_sigmoid(g, nc_g_slice_cols(g, z, H, H));
         int gg = nc_g_tanh(g, nc_g_slice_cols(g, z, 2 * H, H));
         int o = nc_g_sigmoid(g, nc_g_slice_cols(g, z, 3 * H, H));
-        c = nc_g_add(g, nc_g_mul(g, c, f), nc_g_mul(g, nc_g_min(g, nc_g_one_minus(g, f), i), gg));
+        /* one builder call per statement where two operands are built: C leaves the order of
+         * argument evaluation unspecified, and the instruction order is part of the program */
+        int cf = nc_g_mul(g, c, f);
+        int ig = nc_g_mul(g, nc_g_min(g, nc_g_one_minus(g, f), i), gg);
+        c = nc_g_add(g, cf, ig);
         h = nc_g_mul(g, o, nc_g_tanh(g, c));
         hs = t == 0 ? h : nc_g_concat_rows(g, hs, h);
     }

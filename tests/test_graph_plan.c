@@ -11,6 +11,9 @@
 
 static uint64_t rng = 0x91A40003;
 
+#define GOLDEN 0xe4f9f456008f5b73ull
+#define GOLDEN_FINGERPRINT 0x692bd4d5fc0b87b0ull
+
 static float frand(void)
 {
     return (float)((int32_t)(test_rand64(&rng) >> 40) - (1 << 23)) * 0x1p-23f;
@@ -47,7 +50,11 @@ static void lstm_build(lstm *m, size_t S, size_t T, size_t E, size_t H, size_t V
         int i = nc_g_sigmoid(g, nc_g_slice_cols(g, z, H, H));
         int gg = nc_g_tanh(g, nc_g_slice_cols(g, z, 2 * H, H));
         int o = nc_g_sigmoid(g, nc_g_slice_cols(g, z, 3 * H, H));
-        c = nc_g_add(g, nc_g_mul(g, c, f), nc_g_mul(g, nc_g_min(g, nc_g_one_minus(g, f), i), gg));
+        /* one builder call per statement where two operands are built: C leaves the order of
+         * argument evaluation unspecified, and the instruction order is part of the program */
+        int cf = nc_g_mul(g, c, f);
+        int ig = nc_g_mul(g, nc_g_min(g, nc_g_one_minus(g, f), i), gg);
+        c = nc_g_add(g, cf, ig);
         h = nc_g_mul(g, o, nc_g_tanh(g, c));
         hs = hs < 0 ? h : nc_g_concat_rows(g, hs, h);
     }
@@ -202,6 +209,30 @@ static void test_reuse_identity(void)
     nc_graph_free(m.g);
 }
 
+/* Equal graphs have equal fingerprints; building the same maths in another order does not. */
+static void test_fingerprint(void)
+{
+    nc_graph *g[3];
+    for (int k = 0; k < 3; k++) {
+        g[k] = nc_graph_new(5);
+        int a = nc_g_param(g[k], 2, 3, NC_INIT_UNIFORM, 1.0f);
+        int e, t;
+        if (k < 2) {
+            e = nc_g_exp(g[k], a);
+            t = nc_g_tanh(g[k], a);
+        } else { /* what gcc makes of nc_g_add(g, nc_g_exp(g, a), nc_g_tanh(g, a)) */
+            t = nc_g_tanh(g[k], a);
+            e = nc_g_exp(g[k], a);
+        }
+        nc_g_loss(g[k], nc_g_sum_all(g[k], nc_g_add(g[k], e, t)));
+    }
+    CHECK(nc_graph_fingerprint(g[0]) == nc_graph_fingerprint(g[1]));
+    CHECK(nc_graph_fingerprint(g[0]) != nc_graph_fingerprint(g[2]));
+    nc_g_exp(g[1], 99); /* an error changes it too */
+    CHECK(nc_graph_fingerprint(g[0]) != nc_graph_fingerprint(g[1]));
+    for (int k = 0; k < 3; k++) nc_graph_free(g[k]);
+}
+
 static void test_dead_code(void)
 {
     lstm a, b;
@@ -277,6 +308,40 @@ static void test_isa_threads(void)
     nc_graph_free(m.g);
 }
 
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001B3ull;
+    return h;
+}
+
+/* Golden: the bits of a small model's losses and gradients are part of the format (a decoder must
+ * train exactly as the encoder did), so they must not change when the bytecode is refactored.
+ * A deliberate change of an op's formula, the autodiff order or the init updates this constant. */
+static void test_golden(void)
+{
+    lstm m;
+    inputs in;
+    lstm_build(&m, 2, 3, 4, 4, 5, 0);
+    rng = 0x601DE1;
+    inputs_make(&in, &m);
+    nc_program *p = compile_bound(&m, &in, NC_COMPILE_GRAD);
+    REQUIRE(nc_program_run(p, NULL) == NC_OK);
+    result r;
+    result_take(&r, p, &m);
+    uint64_t h = 0xCBF29CE484222325ull;
+    h = fnv1a(h, r.ce, r.nce * sizeof(float));
+    h = fnv1a(h, &r.loss, sizeof r.loss);
+    h = fnv1a(h, r.grads, r.ngrad * sizeof(float));
+    CHECK_MSG(h == GOLDEN, "golden hash %016llx (loss %.9g)", (unsigned long long)h, (double)r.loss);
+    uint64_t fp = nc_graph_fingerprint(m.g);
+    CHECK_MSG(fp == GOLDEN_FINGERPRINT, "golden fingerprint %016llx", (unsigned long long)fp);
+    result_free(&r);
+    nc_program_free(p);
+    inputs_free(&in);
+    nc_graph_free(m.g);
+}
+
 /* The example of docs/bytecode.md. */
 static int docs_example(void)
 {
@@ -306,6 +371,8 @@ int main(int argc, char **argv)
         return docs_example();
     test_reuse_identity();
     test_dead_code();
+    test_fingerprint();
     test_isa_threads();
+    test_golden();
     return test_finish("test_graph_plan");
 }

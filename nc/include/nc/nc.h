@@ -368,6 +368,14 @@ int nc_g_sum_all(nc_graph *g, int x);
 nc_status nc_g_output(nc_graph *g, int v);
 nc_status nc_g_loss(nc_graph *g, int v);
 
+/* A 64-bit hash of everything that defines the graph (seed, values, shapes, init, instructions in
+ * order, constants, marks; not the build or the machine). Compile is a pure function of the graph,
+ * so equal fingerprints give equal programs. The encoder can store it and the decoder compare it:
+ * model code that builds a different graph (for example because C leaves the evaluation order of
+ * two builder calls in one argument list unspecified, so gcc and clang order the instructions
+ * differently) is then detected instead of silently decoding garbage. */
+uint64_t nc_graph_fingerprint(const nc_graph *g);
+
 /* Compile flags. GRAD: append the backward program (needs a loss) producing the gradient of every
  * parameter. NO_REUSE: give every activation its own workspace slot (also forced by the test
  * switch NNZIP_NO_REUSE=1 in the environment, read once). */
