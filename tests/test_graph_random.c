@@ -1,7 +1,8 @@
 /* Model bytecode on random programs: random chains of ops over a pool of values, each value used
  * any number of times (so gradients accumulate through every path: native acc, temporary +
  * COPY, pass-through of dy), checked against central finite differences, and run with and without
- * workspace reuse, which must give the same bits. */
+ * workspace reuse and under every supported ISA with 1, 2, 3 threads, which must all give the
+ * same bits. */
 #include <math.h>
 #include <string.h>
 
@@ -78,8 +79,37 @@ static double eval(nc_program *p, int y, const float *w)
     return s;
 }
 
+/* Run p under every supported ISA and 1..3 threads; outputs and gradients must equal the ref run. */
+static int isa_thread_runs(nc_program *p, int y, nc_pool **pools)
+{
+    size_t n;
+    nc_isa saved = nc_isa_active();
+    REQUIRE(nc_isa_select(NC_ISA_REF) == NC_OK && nc_program_run(p, NULL) == NC_OK);
+    const float *gr = nc_program_grads(p, &n);
+    float *base = malloc((n + R * C) * sizeof *base);
+    REQUIRE(base);
+    memcpy(base, gr, n * sizeof *base);
+    memcpy(base + n, nc_program_value(p, y), R * C * sizeof *base);
+    int same = 1;
+    for (int isa = 0; isa < NC_ISA_COUNT; isa++) {
+        if (!nc_isa_supported((nc_isa)isa))
+            continue;
+        REQUIRE(nc_isa_select((nc_isa)isa) == NC_OK);
+        for (int t = 0; t < 3; t++) {
+            REQUIRE(nc_program_run(p, pools[t]) == NC_OK);
+            same &= memcmp(base, gr, n * sizeof *base) == 0 &&
+                    memcmp(base + n, nc_program_value(p, y), R * C * sizeof *base) == 0;
+        }
+    }
+    REQUIRE(nc_isa_select(saved) == NC_OK);
+    free(base);
+    return same;
+}
+
 int main(void)
 {
+    nc_pool *pools[3];
+    for (int t = 0; t < 3; t++) REQUIRE((pools[t] = nc_pool_new(t + 1)) != NULL);
     int graphs = 0, checked = 0;
     double worst = 0;
     for (uint64_t seed = 1; seed <= 300; seed++) {
@@ -101,6 +131,8 @@ int main(void)
         CHECK_MSG(np == nq && memcmp(gp, gq, np * sizeof *gp) == 0 &&
                       memcmp(nc_program_value(p, y), nc_program_value(q, y), sizeof w) == 0,
                   "seed %llu: reuse changed a result", (unsigned long long)seed);
+        CHECK_MSG(isa_thread_runs(q, y, pools), "seed %llu: ISA or thread count changed a result",
+                  (unsigned long long)seed);
         float *grad = malloc(np * sizeof *grad);
         REQUIRE(grad);
         memcpy(grad, gp, np * sizeof *grad);
@@ -134,6 +166,7 @@ int main(void)
         nc_graph_free(g);
         graphs++;
     }
+    for (int t = 0; t < 3; t++) nc_pool_free(pools[t]);
     printf("%d random programs, %d parameter gradients checked, largest relative error %.3g\n",
            graphs, checked, worst);
     return test_finish("test_graph_random");
