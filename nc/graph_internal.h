@@ -1,4 +1,5 @@
-/* Internal structures of the model bytecode (graph.c, autodiff.c, liveness.c, exec.c). */
+/* Internal structures of the model bytecode (graph.c, program.c, autodiff.c, liveness.c, exec.c,
+ * dump.c). */
 #ifndef NC_GRAPH_INTERNAL_H
 #define NC_GRAPH_INTERNAL_H
 

@@ -301,7 +301,7 @@ nc_status nc_cross_entropy(float *loss, const float *logp, const uint32_t *targe
 
 
 
-/* ---- Model bytecode (graph.c, autodiff.c, liveness.c, exec.c; docs/bytecode.md) --------------
+/* ---- Model bytecode (nc/ops.def graph.c program.c autodiff.c liveness.c exec.c dump.c) -------
  * A model's forward pass over a training segment is written once as a linear program of tensor
  * ops on 2-D float values; compiling derives the backward program (autodiff), drops dead code and
  * plans one workspace by liveness. Rows are time-major: row t*S + s is step t of stream s.
