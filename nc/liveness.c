@@ -49,7 +49,7 @@ static int is_act(const nc_program *p, int v)
 /* Drop instructions whose results reach nothing needed; compacts p->ins in place. */
 static nc_status dead_code(nc_program *p)
 {
-    uint8_t *needed = calloc((size_t)p->nval, 1);
+    uint8_t *needed = calloc((size_t)p->nval + 1, 1);
     uint8_t *keep = calloc((size_t)(p->nins ? p->nins : 1), 1);
     if (!needed || !keep) {
         free(needed);
@@ -95,10 +95,11 @@ nc_status nc_plan(nc_program *p, int no_reuse)
     if (st)
         return st;
     int nv = p->nval;
-    int *first = malloc((size_t)nv * sizeof *first);
-    int *last = malloc((size_t)nv * sizeof *last);
-    int *order = malloc((size_t)nv * sizeof *order);
-    span *live = malloc((size_t)nv * sizeof *live);
+    size_t cnt = (size_t)nv + 1; /* never a zero-size allocation */
+    int *first = malloc(cnt * sizeof *first);
+    int *last = malloc(cnt * sizeof *last);
+    int *order = malloc(cnt * sizeof *order);
+    span *live = malloc(cnt * sizeof *live);
     if (!first || !last || !order || !live) {
         st = NC_ERR_NOMEM;
         goto done;

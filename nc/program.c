@@ -104,7 +104,7 @@ nc_status nc_graph_compile(const nc_graph *g, unsigned flags, nc_program **out)
     p->params = alloc_floats(p->nparam);
     p->grads = alloc_floats(p->nparam);
     p->ws = alloc_floats(p->ws_floats);
-    p->bound = calloc((size_t)p->nval, sizeof *p->bound);
+    p->bound = calloc((size_t)p->nval + 1, sizeof *p->bound);
     if (!p->params || !p->grads || !p->ws || !p->bound)
         goto fail;
     uint64_t k = 0;

@@ -255,6 +255,12 @@ static void test_sticky_errors(void)
         CHECK(nc_g_exp(g, x) == -1);
         nc_graph_free(g);
     }
+    /* an empty graph compiles to an empty program */
+    g = nc_graph_new(1);
+    nc_program *e = NULL;
+    CHECK(nc_graph_compile(g, 0, &e) == NC_OK && e && nc_program_run(e, NULL) == NC_OK);
+    nc_program_free(e);
+    nc_graph_free(g);
     /* GRAD needs a loss */
     g = nc_graph_new(1);
     int x = nc_g_param(g, 2, 2, NC_INIT_CONST, 1.0f);
