@@ -305,6 +305,31 @@ int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n)
     return emit(g, NC_OP_SLICE_ROWS, &x, sh, 0, r0, n);
 }
 
+/* n values joined as a balanced tree of binary concats: O(n log n) copies instead of the O(n^2)
+ * of a chain; the recursion fixes the instruction order. */
+static int concat_n(nc_graph *g, int (*cat)(nc_graph *, int, int), const int *v, size_t n)
+{
+    if (n == 1) {
+        GUARD(fval(g, v[0]));
+        return v[0];
+    }
+    int a = concat_n(g, cat, v, n / 2);
+    int b = concat_n(g, cat, v + n / 2, n - n / 2);
+    return cat(g, a, b);
+}
+
+int nc_g_concat_rows_n(nc_graph *g, const int *v, size_t n)
+{
+    GUARD(v && n >= 1);
+    return concat_n(g, nc_g_concat_rows, v, n);
+}
+
+int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n)
+{
+    GUARD(v && n >= 1);
+    return concat_n(g, nc_g_concat_cols, v, n);
+}
+
 int nc_g_sum_all(nc_graph *g, int x)
 {
     GUARD(fval(g, x));

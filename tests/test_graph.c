@@ -273,6 +273,45 @@ static void test_sticky_errors(void)
     nc_program_free(NULL);
 }
 
+/* The n-ary concats equal the inputs laid end to end. */
+static void test_concat_n(void)
+{
+    enum { NV = 7 };
+    nc_graph *g = nc_graph_new(1);
+    int in[NV], cols[NV];
+    static float data[NV][3 * 5], rows[NV * 3 * 5], colsref[3 * 35];
+    size_t off = 0;
+    for (int i = 0; i < NV; i++) {
+        in[i] = nc_g_input(g, 3, (size_t)(i % 5 + 1));
+        cols[i] = nc_g_input(g, 2, 5);
+        fill(data[i], 3 * 5);
+    }
+    int r = nc_g_concat_cols_n(g, in, NV), c = nc_g_concat_rows_n(g, cols, NV);
+    CHECK(nc_g_concat_rows_n(g, cols, 1) == cols[0]);
+    nc_g_output(g, r);
+    nc_g_output(g, c);
+    REQUIRE(nc_graph_status(g) == NC_OK);
+    nc_program *p = NULL;
+    REQUIRE(nc_graph_compile(g, 0, &p) == NC_OK);
+    for (int i = 0; i < NV; i++) {
+        nc_program_bind(p, in[i], data[i]);
+        nc_program_bind(p, cols[i], data[i]);
+    }
+    REQUIRE(nc_program_run(p, NULL) == NC_OK);
+    for (int row = 0; row < 3; row++)
+        for (int i = 0; i < NV; i++) {
+            size_t w = (size_t)(i % 5 + 1);
+            memcpy(colsref + off, data[i] + row * w, w * sizeof(float));
+            off += w;
+        }
+    for (int i = 0; i < NV; i++) memcpy(rows + i * 10, data[i], 10 * sizeof(float));
+    CHECK(same(nc_program_value(p, r), colsref, off));
+    CHECK(same(nc_program_value(p, c), rows, NV * 10));
+    nc_program_free(p);
+    CHECK(nc_g_concat_rows_n(g, NULL, 3) == -1 && nc_graph_status(g) == NC_ERR_ARG);
+    nc_graph_free(g);
+}
+
 static void test_dump(void)
 {
     nc_graph *g = nc_graph_new(3);
@@ -306,6 +345,7 @@ int main(void)
     test_mlp_forward();
     test_param_init();
     test_sticky_errors();
+    test_concat_n();
     test_dump();
     return test_finish("test_graph");
 }

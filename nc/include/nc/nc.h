@@ -359,6 +359,11 @@ int nc_g_concat_cols(nc_graph *g, int a, int b);      /* (M,N1), (M,N2) -> (M,N1
 int nc_g_slice_cols(nc_graph *g, int x, size_t c0, size_t n); /* columns [c0, c0+n) */
 int nc_g_concat_rows(nc_graph *g, int a, int b);      /* (M1,N), (M2,N) -> (M1+M2,N) */
 int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n); /* rows [r0, r0+n) */
+/* v[0], ..., v[n-1] joined in order (n >= 1; n = 1 returns v[0]), built as a balanced tree of the
+ * binary concats: O(n log n) copies, where a chain of n concats (collecting T time steps) copies
+ * O(n^2). */
+int nc_g_concat_rows_n(nc_graph *g, const int *v, size_t n);
+int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n);
 /* (1,1): each row summed in the canonical row order (sum16), then the row sums added in
  * increasing row order starting from +0. */
 int nc_g_sum_all(nc_graph *g, int x);
