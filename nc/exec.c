@@ -229,21 +229,43 @@ static nc_status run_one(nc_program *p, const nc_ginstr *in, nc_pool *pool,
     return NC_OK;
 }
 
-nc_status nc_program_run(nc_program *p, nc_pool *pool)
+static nc_status run_range(nc_program *p, nc_pool *pool, int lo, int hi)
 {
-    if (!p)
-        return NC_ERR_ARG;
-    for (int i = 0; i < p->nins; i++)
+    for (int i = lo; i < hi; i++)
         for (int j = 0; j < NC_MAX_IN; j++) {
             int v = p->ins[i].in[j];
             if (v >= 0 && p->val[v].kind == NC_V_INPUT && !p->bound[v])
                 return NC_ERR_ARG;
         }
     const nc_kernel_table *k = nc_kernels();
-    for (int i = 0; i < p->nins; i++) {
+    for (int i = lo; i < hi; i++) {
         nc_status st = run_one(p, &p->ins[i], pool, k);
         if (st)
             return st;
     }
     return NC_OK;
+}
+
+nc_status nc_program_forward(nc_program *p, nc_pool *pool)
+{
+    if (!p)
+        return NC_ERR_ARG;
+    p->forward_done = 0;
+    nc_status st = run_range(p, pool, 0, p->nfwd);
+    p->forward_done = st == NC_OK;
+    return st;
+}
+
+nc_status nc_program_backward(nc_program *p, nc_pool *pool)
+{
+    if (!p || !p->forward_done)
+        return NC_ERR_ARG;
+    p->forward_done = 0;
+    return run_range(p, pool, p->nfwd, p->nins);
+}
+
+nc_status nc_program_run(nc_program *p, nc_pool *pool)
+{
+    nc_status st = nc_program_forward(p, pool);
+    return st ? st : nc_program_backward(p, pool);
 }

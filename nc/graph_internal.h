@@ -82,6 +82,7 @@ struct nc_program {
     float *params, *grads, *ws;
     const void **bound; /* per value: the caller's buffer for INPUT values */
     size_t ws_floats, naive_floats;
+    int forward_done;   /* nc_program_forward succeeded and no backward ran since */
 };
 
 /* Shared helpers. */

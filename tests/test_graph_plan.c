@@ -187,6 +187,15 @@ static void test_reuse_identity(void)
     result_free(&b);
     result_take(&b, p, &m);
     CHECK(result_same(&a, &b));
+    /* forward, read the outputs, backward: the same bits as one run */
+    CHECK(nc_program_backward(p, NULL) == NC_ERR_ARG); /* no forward before it */
+    REQUIRE(nc_program_forward(p, NULL) == NC_OK);
+    CHECK(memcmp(nc_program_value(p, m.ce), a.ce, a.nce * sizeof(float)) == 0);
+    REQUIRE(nc_program_backward(p, NULL) == NC_OK);
+    CHECK(nc_program_backward(p, NULL) == NC_ERR_ARG); /* once per forward */
+    result_free(&b);
+    result_take(&b, p, &m);
+    CHECK(result_same(&a, &b));
     /* the unused parameter's gradient is zero; the others are not all zero */
     const float *gu = nc_program_grad(p, m.params[5]), *gw = nc_program_grad(p, m.params[1]);
     int zero = 1, nonzero = 0;

@@ -403,6 +403,13 @@ nc_status nc_program_bind(nc_program *p, int v, const void *data);
  * (NULL = this thread); the result bits never depend on pool, thread count or ISA.
  * NC_ERR_ARG if an input is unbound or an index is out of range (values are then unspecified). */
 nc_status nc_program_run(nc_program *p, nc_pool *pool);
+/* The same run in two halves, so a coder can use the forward outputs (the probabilities of a
+ * segment) before the backward pass trains on them: run = forward + backward, bit for bit.
+ * Between the two, outputs may be read but inputs, bindings and parameters must not change (the
+ * backward pass reads them). backward is NC_ERR_ARG unless a forward succeeded just before; on a
+ * program compiled without GRAD it does nothing. */
+nc_status nc_program_forward(nc_program *p, nc_pool *pool);
+nc_status nc_program_backward(nc_program *p, nc_pool *pool);
 /* After a run: an output's or the loss's data (rows*cols floats). For a PARAM: its parameters
  * (writable, persist across runs); for nc_program_grad, its gradient. NULL for other ids. The
  * pointers stay valid until nc_program_free. */
