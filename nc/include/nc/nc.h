@@ -301,6 +301,135 @@ nc_status nc_cross_entropy(float *loss, const float *logp, const uint32_t *targe
 
 
 
+/* ---- Model bytecode (nc/ops.def graph.c program.c autodiff.c liveness.c exec.c dump.c) -------
+ * A model's forward pass over a training segment is written once as a linear program of tensor
+ * ops on 2-D float values; compiling derives the backward program (autodiff), drops dead code and
+ * plans one workspace by liveness. Rows are time-major: row t*S + s is step t of stream s.
+ *
+ * Builders take and return value ids (>= 0). Errors are sticky: the first bad call (unknown id,
+ * shape mismatch, size out of range, out of memory) is recorded in the graph, returns -1, and
+ * every later builder call is a no-op returning -1, so model code can run straight through and
+ * check nc_graph_status once. */
+typedef struct nc_graph nc_graph;
+typedef struct nc_program nc_program;
+
+/* Parameter initialisation. UNIFORM draws from [-a, a) with a splitmix64 stream seeded from the
+ * graph seed and the parameter's ordinal, converted to float exactly (24-bit integers), then one
+ * multiply by a: identical on every machine. CONST sets every element to a. */
+typedef enum nc_init { NC_INIT_UNIFORM = 0, NC_INIT_CONST = 1 } nc_init;
+
+/* Largest rows * cols of one value (also each of rows, cols). */
+#define NC_GRAPH_MAX_ELEMS ((size_t)1 << 31)
+
+/* A new empty graph; NULL if out of memory. Free with nc_graph_free (NULL allowed). */
+nc_graph *nc_graph_new(uint64_t seed);
+void nc_graph_free(nc_graph *g);
+/* NC_OK, or the first error a builder call met. */
+nc_status nc_graph_status(const nc_graph *g);
+
+/* The shape of value v; NC_ERR_ARG (outputs untouched) for an unknown id. */
+nc_status nc_graph_shape(const nc_graph *g, int v, size_t *rows, size_t *cols);
+
+/* Leaves. rows, cols >= 1. */
+int nc_g_param(nc_graph *g, size_t rows, size_t cols, nc_init init, float a); /* trained */
+int nc_g_input(nc_graph *g, size_t rows, size_t cols); /* floats bound for each run */
+int nc_g_index(nc_graph *g, size_t n);                 /* n uint32 indices (n,1) bound per run */
+
+/* Ops. Shapes in comments are (rows, cols). */
+int nc_g_matmul(nc_graph *g, int x, int w);    /* x(M,K) . w(K,N) -> (M,N) */
+int nc_g_matmul_nt(nc_graph *g, int x, int w); /* x(M,K) . w(N,K)^T -> (M,N) */
+int nc_g_add(nc_graph *g, int a, int b);       /* element-wise, same shapes */
+int nc_g_sub(nc_graph *g, int a, int b);
+int nc_g_mul(nc_graph *g, int a, int b);
+int nc_g_min(nc_graph *g, int a, int b);       /* a < b ? a : b */
+int nc_g_add_bias(nc_graph *g, int x, int b);  /* x(M,N) + b(1,N) */
+int nc_g_scale(nc_graph *g, int x, float s);   /* x * s */
+int nc_g_one_minus(nc_graph *g, int x);        /* 1 - x */
+int nc_g_sigmoid(nc_graph *g, int x);
+int nc_g_tanh(nc_graph *g, int x);
+int nc_g_exp(nc_graph *g, int x);
+int nc_g_gelu(nc_graph *g, int x);
+int nc_g_softmax(nc_graph *g, int x);          /* along rows */
+int nc_g_log_softmax(nc_graph *g, int x);
+int nc_g_cross_entropy(nc_graph *g, int logp, int target); /* logp(M,N), target index(M) -> (M,1) */
+int nc_g_rmsnorm(nc_graph *g, int x, int gain, float eps);          /* gain (1,N) */
+int nc_g_layernorm(nc_graph *g, int x, int gain, int bias, float eps); /* gain, bias (1,N) */
+int nc_g_gather(nc_graph *g, int table, int idx);     /* table(V,N), idx(M) -> (M,N) */
+int nc_g_concat_cols(nc_graph *g, int a, int b);      /* (M,N1), (M,N2) -> (M,N1+N2) */
+int nc_g_slice_cols(nc_graph *g, int x, size_t c0, size_t n); /* columns [c0, c0+n) */
+int nc_g_concat_rows(nc_graph *g, int a, int b);      /* (M1,N), (M2,N) -> (M1+M2,N) */
+int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n); /* rows [r0, r0+n) */
+/* v[0], ..., v[n-1] joined in order (n >= 1; n = 1 returns v[0]), built as a balanced tree of the
+ * binary concats: O(n log n) copies, where a chain of n concats (collecting T time steps) copies
+ * O(n^2). */
+int nc_g_concat_rows_n(nc_graph *g, const int *v, size_t n);
+int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n);
+/* (1,1): each row summed in the canonical row order (sum16), then the row sums added in
+ * increasing row order starting from +0. */
+int nc_g_sum_all(nc_graph *g, int x);
+
+/* Mark v as an output (readable after each run), or as the scalar (1,1) loss to differentiate
+ * (also an output). Return the graph status. */
+nc_status nc_g_output(nc_graph *g, int v);
+nc_status nc_g_loss(nc_graph *g, int v);
+
+/* A 64-bit hash of everything that defines the graph (seed, values, shapes, init, instructions in
+ * order, constants, marks; not the build or the machine). Compile is a pure function of the graph,
+ * so equal fingerprints give equal programs. The encoder can store it and the decoder compare it:
+ * model code that builds a different graph (for example because C leaves the evaluation order of
+ * two builder calls in one argument list unspecified, so gcc and clang order the instructions
+ * differently) is then detected instead of silently decoding garbage. */
+uint64_t nc_graph_fingerprint(const nc_graph *g);
+
+/* Compile flags. GRAD: append the backward program (needs a loss) producing the gradient of every
+ * parameter. NO_REUSE: give every activation its own workspace slot (also forced by the test
+ * switch NNZIP_NO_REUSE=1 in the environment, read once). */
+#define NC_COMPILE_GRAD 1u
+#define NC_COMPILE_NO_REUSE 2u
+
+/* Compile g (which stays unchanged and owned by the caller) into a new program: copies the
+ * instructions, derives the backward pass if asked, drops instructions whose results reach no
+ * output, loss or gradient, plans the workspace, allocates parameters (initialised as declared),
+ * gradients (zero) and workspace. NC_ERR_ARG if g has an error status or GRAD without a loss,
+ * NC_ERR_NOMEM; *out is NULL on error. The result is a pure function of the graph and flags. */
+nc_status nc_graph_compile(const nc_graph *g, unsigned flags, nc_program **out);
+void nc_program_free(nc_program *p); /* NULL allowed */
+
+/* Bind the caller's buffer to INPUT or index value v: rows*cols floats, or n uint32 indices.
+ * The buffer is read during each nc_program_run and must stay valid until rebound or freed.
+ * NC_ERR_ARG if v is not an input. */
+nc_status nc_program_bind(nc_program *p, int v, const void *data);
+/* Run forward (and backward, if compiled with GRAD) once. Matrix products are split over pool
+ * (NULL = this thread); the result bits never depend on pool, thread count or ISA.
+ * NC_ERR_ARG if an input is unbound or an index is out of range (values are then unspecified). */
+nc_status nc_program_run(nc_program *p, nc_pool *pool);
+/* The same run in two halves, so a coder can use the forward outputs (the probabilities of a
+ * segment) before the backward pass trains on them: run = forward + backward, bit for bit.
+ * Between the two, outputs may be read but inputs, bindings and parameters must not change (the
+ * backward pass reads them). backward is NC_ERR_ARG unless a forward succeeded just before; on a
+ * program compiled without GRAD it does nothing. */
+nc_status nc_program_forward(nc_program *p, nc_pool *pool);
+nc_status nc_program_backward(nc_program *p, nc_pool *pool);
+/* After a run: an output's or the loss's data (rows*cols floats). For a PARAM: its parameters
+ * (writable, persist across runs); for nc_program_grad, its gradient. NULL for other ids. The
+ * pointers stay valid until nc_program_free. */
+const float *nc_program_value(const nc_program *p, int v);
+float *nc_program_param(nc_program *p, int v);
+const float *nc_program_grad(const nc_program *p, int v);
+/* The one parameter allocation and the one gradient allocation (same layout), n floats each. */
+float *nc_program_params(nc_program *p, size_t *n);
+const float *nc_program_grads(const nc_program *p, size_t *n);
+/* Workspace bytes as planned, and without reuse (the sum over all planned values). */
+void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes);
+/* Write a text listing (values, then one line per instruction: op, outputs <- inputs, each as
+ * v<id>(rows,cols), "+=" on accumulating outputs) into buf as snprintf does: at most cap bytes
+ * including the NUL; returns the full length. nc_graph_dump lists the graph as built (forward
+ * instructions, no plan); nc_program_dump the compiled program with backward instructions and
+ * workspace offsets (@ in floats). */
+size_t nc_graph_dump(const nc_graph *g, char *buf, size_t cap);
+size_t nc_program_dump(const nc_program *p, char *buf, size_t cap);
+
+
 #ifdef __cplusplus
 }
 #endif

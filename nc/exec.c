@@ -1,0 +1,271 @@
+/* The interpreter: runs a compiled program's instructions in order with the dispatched kernels.
+ *
+ * Every instruction is one or a few calls of the NC_KERNELS table, the softmax family or
+ * nc_matmul*, so its bits are those kernels' canonical bits on every ISA. The few element-wise
+ * formulas written here (1 - x, the sigmoid/tanh derivatives, the min mask, broadcasts) are plain
+ * IEEE operations per element under -ffp-contract=off: each element's result is fixed by its own
+ * operands, whatever the vectoriser does. Only matrix products use the pool; they split the output
+ * and never a sum, so the thread count cannot change a bit. */
+#include <assert.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+static float *fptr(nc_program *p, int v)
+{
+    const nc_gvalue *x = &p->val[v];
+    switch ((nc_vkind)x->kind) {
+    case NC_V_PARAM: return p->params + x->off;
+    case NC_V_GRAD: return p->grads + x->off;
+    case NC_V_INPUT: return (float *)(uintptr_t)p->bound[v];
+    case NC_V_ACT: break;
+    }
+    return p->ws + x->off;
+}
+
+static const uint32_t *iptr(const nc_program *p, int v)
+{
+    return p->bound[v];
+}
+
+static void zero(float *y, size_t n)
+{
+    memset(y, 0, n * sizeof *y);
+}
+
+static nc_status run_one(nc_program *p, const nc_ginstr *in, nc_pool *pool,
+                         const nc_kernel_table *k)
+{
+    const nc_gvalue *vo = &p->val[in->out[0]], *v0 = in->in[0] >= 0 ? &p->val[in->in[0]] : NULL;
+    const nc_gvalue *v1 = in->in[1] >= 0 ? &p->val[in->in[1]] : NULL;
+    float *y = fptr(p, in->out[0]);
+    const float *a = in->in[0] >= 0 ? fptr(p, in->in[0]) : NULL;
+    const float *b = NULL;
+    if (in->in[1] >= 0 && !(nc_op_table[in->op].flags & NC_OPF_IDX1))
+        b = fptr(p, in->in[1]);
+    size_t M = vo->rows, N = vo->cols, n = M * N;
+    int acc = in->acc & 1;
+
+    switch ((nc_opcode)in->op) {
+    case NC_OP_MATMUL: /* a(M,K) . b(K,N) */
+        nc_matmul(pool, y, N, a, v0->cols, b, N, M, N, v0->cols, acc);
+        break;
+    case NC_OP_MATMUL_NT: /* a(M,K) . b(N,K)^T */
+        nc_matmul_nt(pool, y, N, a, v0->cols, b, v1->cols, M, N, v0->cols, acc);
+        break;
+    case NC_OP_MATMUL_TN: /* a(K,M)^T . b(K,N) */
+        nc_matmul_tn(pool, y, N, a, v0->cols, b, N, M, N, v0->rows, acc);
+        break;
+    case NC_OP_ADD: k->nc_add(y, a, b, n); break;
+    case NC_OP_SUB: k->nc_sub(y, a, b, n); break;
+    case NC_OP_MUL:
+        if (acc)
+            k->nc_muladd(y, a, b, y, n);
+        else
+            k->nc_mul(y, a, b, n);
+        break;
+    case NC_OP_MIN: k->nc_min(y, a, b, n); break;
+    case NC_OP_ADD_BIAS: k->nc_add_bias(y, a, b, M, N); break;
+    case NC_OP_SCALE:
+        if (acc)
+            k->nc_axpy(y, a, in->f, n);
+        else
+            k->nc_scale(y, a, in->f, n);
+        break;
+    case NC_OP_ONE_MINUS:
+        for (size_t i = 0; i < n; i++) y[i] = 1.0f - a[i];
+        break;
+    case NC_OP_SIGMOID: k->nc_vsigmoid(y, a, n); break;
+    case NC_OP_TANH: k->nc_vtanh(y, a, n); break;
+    case NC_OP_EXP: k->nc_vexp(y, a, n); break;
+    case NC_OP_GELU: k->nc_vgelu(y, a, n); break;
+    case NC_OP_SOFTMAX: nc_softmax_forward(y, a, M, N); break;
+    case NC_OP_LOG_SOFTMAX: nc_log_softmax_forward(y, fptr(p, in->out[1]), a, M, N); break;
+    case NC_OP_CROSS_ENTROPY:
+        return nc_cross_entropy(y, a, iptr(p, in->in[1]), M, v0->cols);
+    case NC_OP_RMSNORM:
+        k->nc_rmsnorm_forward(y, fptr(p, in->out[1]), a, b, in->f, M, N);
+        break;
+    case NC_OP_LAYERNORM:
+        k->nc_layernorm_forward(y, fptr(p, in->out[1]), fptr(p, in->out[2]), a, b,
+                                fptr(p, in->in[2]), in->f, M, N);
+        break;
+    case NC_OP_GATHER:
+        return k->nc_gather_rows(y, a, iptr(p, in->in[1]), M, N, v0->rows);
+    case NC_OP_CONCAT_COLS: {
+        size_t na = v0->cols, nb = v1->cols;
+        for (size_t r = 0; r < M; r++) {
+            memcpy(y + r * N, a + r * na, na * sizeof *y);
+            memcpy(y + r * N + na, b + r * nb, nb * sizeof *y);
+        }
+        break;
+    }
+    case NC_OP_SLICE_COLS: /* columns [in->a, in->a + N) of a */
+        for (size_t r = 0; r < M; r++) {
+            const float *src = a + r * v0->cols + in->a;
+            if (acc)
+                k->nc_add(y + r * N, y + r * N, src, N);
+            else
+                memcpy(y + r * N, src, N * sizeof *y);
+        }
+        break;
+    case NC_OP_SLICE_ROWS:
+        if (acc)
+            k->nc_add(y, y, a + in->a * N, n);
+        else
+            memcpy(y, a + in->a * N, n * sizeof *y);
+        break;
+    case NC_OP_CONCAT_ROWS:
+        memcpy(y, a, v0->rows * N * sizeof *y);
+        memcpy(y + v0->rows * N, b, v1->rows * N * sizeof *y);
+        break;
+    case NC_OP_SUM_ALL: { /* row sums (sum16), then over rows in increasing order from +0 */
+        float *rs = fptr(p, in->out[1]);
+        k->nc_row_sum(rs, a, v0->rows, v0->cols);
+        y[0] = 0.0f;
+        k->nc_col_sum_acc(y, rs, v0->rows, 1);
+        break;
+    }
+    case NC_OP_COPY:
+        if (acc)
+            k->nc_add(y, y, a, n);
+        else
+            memcpy(y, a, n * sizeof *y);
+        break;
+    case NC_OP_FILL:
+        for (size_t i = 0; i < n; i++) y[i] = in->f;
+        break;
+    case NC_OP_SIGMOID_BWD: /* a = dy, b = y */
+        for (size_t i = 0; i < n; i++) y[i] = a[i] * (b[i] * (1.0f - b[i]));
+        break;
+    case NC_OP_TANH_BWD:
+        for (size_t i = 0; i < n; i++) y[i] = a[i] * (1.0f - b[i] * b[i]);
+        break;
+    case NC_OP_GELU_BWD: /* a = dy, b = x */
+        k->nc_vgelu_grad(y, b, n);
+        k->nc_mul(y, y, a, n);
+        break;
+    case NC_OP_MIN_BWD: { /* a = dy, b = first operand, in[2] = second; min took b when b < c */
+        const float *c = fptr(p, in->in[2]);
+        for (size_t i = 0; i < n; i++) {
+            int first = b[i] < c[i];
+            y[i] = (in->a == 0) == first ? a[i] : 0.0f;
+        }
+        break;
+    }
+    case NC_OP_SOFTMAX_BWD: nc_softmax_backward(y, fptr(p, in->out[1]), a, b, M, N); break;
+    case NC_OP_LOG_SOFTMAX_BWD:
+        nc_log_softmax_backward(y, fptr(p, in->out[1]), a, b, M, N);
+        break;
+    case NC_OP_CE_BWD: { /* a = dloss (M,1): dlogp[r][t_r] = -dloss[r], zero elsewhere */
+        const uint32_t *t = iptr(p, in->in[1]);
+        for (size_t r = 0; r < M; r++)
+            if (t[r] >= N)
+                return NC_ERR_ARG;
+        zero(y, n);
+        for (size_t r = 0; r < M; r++) y[r * N + t[r]] = -a[r];
+        break;
+    }
+    case NC_OP_RMSNORM_BWD: { /* dy, x, g, rstd -> dx, dg */
+        float *dg = fptr(p, in->out[1]);
+        if (!((in->acc >> 1) & 1))
+            zero(dg, N);
+        k->nc_rmsnorm_backward(y, dg, a, b, fptr(p, in->in[2]), fptr(p, in->in[3]), M, N);
+        break;
+    }
+    case NC_OP_LAYERNORM_BWD: { /* dy, x, g, mean, rstd -> dx, dg, db */
+        float *dg = fptr(p, in->out[1]), *db = fptr(p, in->out[2]);
+        if (!((in->acc >> 1) & 1))
+            zero(dg, N);
+        if (!((in->acc >> 2) & 1))
+            zero(db, N);
+        k->nc_layernorm_backward(y, dg, db, a, b, fptr(p, in->in[2]), fptr(p, in->in[3]),
+                                 fptr(p, in->in[4]), M, N);
+        break;
+    }
+    case NC_OP_GATHER_BWD: { /* dy (R,N), idx (R) -> dtable (M,N) */
+        const uint32_t *idx = iptr(p, in->in[1]);
+        for (size_t r = 0; r < v0->rows; r++)
+            if (idx[r] >= M)
+                return NC_ERR_ARG;
+        if (!acc)
+            zero(y, n);
+        return k->nc_scatter_add_rows(y, a, idx, v0->rows, N, M);
+    }
+    case NC_OP_COL_SUM:
+        if (!acc)
+            zero(y, n);
+        k->nc_col_sum_acc(y, a, v0->rows, N);
+        break;
+    case NC_OP_PAD_COLS: /* a (M, na) into columns [in->a, in->a + na) */
+        if (!acc)
+            zero(y, n);
+        for (size_t r = 0; r < M; r++) {
+            float *dst = y + r * N + in->a;
+            if (acc)
+                k->nc_add(dst, dst, a + r * v0->cols, v0->cols);
+            else
+                memcpy(dst, a + r * v0->cols, v0->cols * sizeof *y);
+        }
+        break;
+    case NC_OP_PAD_ROWS: {
+        float *dst = y + in->a * N;
+        size_t m = v0->rows * N;
+        if (acc) {
+            k->nc_add(dst, dst, a, m);
+        } else {
+            zero(y, n);
+            memcpy(dst, a, m * sizeof *y);
+        }
+        break;
+    }
+    case NC_OP_SUM_ALL_BWD:
+        for (size_t i = 0; i < n; i++) y[i] = acc ? y[i] + a[0] : a[0];
+        break;
+    case NC_OP_COUNT:
+        assert(0);
+        return NC_ERR_ARG;
+    }
+    return NC_OK;
+}
+
+static nc_status run_range(nc_program *p, nc_pool *pool, int lo, int hi)
+{
+    for (int i = lo; i < hi; i++)
+        for (int j = 0; j < NC_MAX_IN; j++) {
+            int v = p->ins[i].in[j];
+            if (v >= 0 && p->val[v].kind == NC_V_INPUT && !p->bound[v])
+                return NC_ERR_ARG;
+        }
+    const nc_kernel_table *k = nc_kernels();
+    for (int i = lo; i < hi; i++) {
+        nc_status st = run_one(p, &p->ins[i], pool, k);
+        if (st)
+            return st;
+    }
+    return NC_OK;
+}
+
+nc_status nc_program_forward(nc_program *p, nc_pool *pool)
+{
+    if (!p)
+        return NC_ERR_ARG;
+    p->forward_done = 0;
+    nc_status st = run_range(p, pool, 0, p->nfwd);
+    p->forward_done = st == NC_OK;
+    return st;
+}
+
+nc_status nc_program_backward(nc_program *p, nc_pool *pool)
+{
+    if (!p || !p->forward_done)
+        return NC_ERR_ARG;
+    p->forward_done = 0;
+    return run_range(p, pool, p->nfwd, p->nins);
+}
+
+nc_status nc_program_run(nc_program *p, nc_pool *pool)
+{
+    nc_status st = nc_program_forward(p, pool);
+    return st ? st : nc_program_backward(p, pool);
+}
