@@ -3,7 +3,7 @@
  * is dropped, and the same program gives identical outputs and gradients under every supported
  * ISA and with 1, 2 and 3 threads.
  *
- * `test_graph_plan dump` prints the program of the example in docs/bytecode.md. */
+ * `test_graph_plan dump` prints the program of the example in docs/architecture.md (the bytecode section). */
 #include <string.h>
 
 #include "harness.h"
@@ -351,7 +351,7 @@ static void test_golden(void)
     nc_graph_free(m.g);
 }
 
-/* The example of docs/bytecode.md. */
+/* The example of docs/architecture.md (the bytecode section). */
 static int docs_example(void)
 {
     nc_graph *g = nc_graph_new(1);
