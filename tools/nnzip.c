@@ -186,8 +186,7 @@ static int process(const options *o, const char *in_name)
     size_t in_len = 0, out_len = 0;
     struct stat st;
 
-    if (o->mode == MODE_COMPRESS && to_stdout && o->mode != MODE_TEST && isatty(STDOUT_FILENO) &&
-        !o->force) {
+    if (o->mode == MODE_COMPRESS && to_stdout && isatty(STDOUT_FILENO) && !o->force) {
         fail(NULL, "compressed data not written to a terminal (use -f to force, or redirect)");
         return 1;
     }
