@@ -22,6 +22,7 @@ nc_graph *nc_graph_new(uint64_t seed)
         return NULL;
     g->seed = seed;
     g->loss = -1;
+    g->step = -1;
     return g;
 }
 
@@ -31,12 +32,19 @@ void nc_graph_free(nc_graph *g)
         return;
     free(g->val);
     free(g->ins);
+    free(g->state_in);
+    free(g->state_out);
     free(g);
 }
 
 nc_status nc_graph_status(const nc_graph *g)
 {
     return g ? g->err : NC_ERR_ARG;
+}
+
+int nc_graph_value_count(const nc_graph *g)
+{
+    return g ? g->nval : 0;
 }
 
 nc_status nc_graph_shape(const nc_graph *g, int v, size_t *rows, size_t *cols)
@@ -151,7 +159,7 @@ static int emit(nc_graph *g, nc_opcode op, const int *in, const size_t (*shape)[
     nc_ginstr ins;
     memset(&ins, 0, sizeof ins);
     ins.op = (uint16_t)op;
-    ins.step = -1;
+    ins.step = (int16_t)g->step;
     ins.f = f;
     ins.a = a;
     ins.b = b;
@@ -363,6 +371,49 @@ nc_status nc_g_loss(nc_graph *g, int v)
     return NC_OK;
 }
 
+nc_status nc_g_step(nc_graph *g, int t)
+{
+    if (!g)
+        return NC_ERR_ARG;
+    if (g->err)
+        return g->err;
+    if (t < -1 || t > INT16_MAX)
+        return fail(g, NC_ERR_ARG), g->err;
+    g->step = t;
+    return NC_OK;
+}
+
+nc_status nc_g_state(nc_graph *g, int in, int out)
+{
+    if (!g)
+        return NC_ERR_ARG;
+    if (g->err)
+        return g->err;
+    if (!fval(g, in) || !fval(g, out) || g->val[in].kind != NC_V_INPUT || in == out ||
+        ROWS(in) != ROWS(out) || COLS(in) != COLS(out))
+        return fail(g, NC_ERR_ARG), g->err;
+    for (int i = 0; i < g->nstate; i++)
+        if (g->state_in[i] == in)
+            return fail(g, NC_ERR_ARG), g->err;
+    if (g->nstate == g->capstate) {
+        int cap = g->capstate ? 2 * g->capstate : 8;
+        int *a = realloc(g->state_in, (size_t)cap * sizeof *a);
+        if (!a)
+            return fail(g, NC_ERR_NOMEM), g->err;
+        g->state_in = a;
+        int *b = realloc(g->state_out, (size_t)cap * sizeof *b);
+        if (!b)
+            return fail(g, NC_ERR_NOMEM), g->err;
+        g->state_out = b;
+        g->capstate = cap;
+    }
+    g->state_in[g->nstate] = in;
+    g->state_out[g->nstate] = out;
+    g->nstate++;
+    g->val[out].flags |= NC_VF_OUTPUT; /* read after each run to carry the state */
+    return NC_OK;
+}
+
 /* ---- fingerprint ------------------------------------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t x)
@@ -404,5 +455,7 @@ uint64_t nc_graph_fingerprint(const nc_graph *g)
         h = mix(h, in->a);
         h = mix(h, in->b);
     }
+    for (int i = 0; i < g->nstate; i++) /* graphs without states keep their old fingerprints */
+        h = mix(h, (uint64_t)(uint32_t)g->state_in[i] | (uint64_t)(uint32_t)g->state_out[i] << 32);
     return h;
 }

@@ -70,6 +70,9 @@ struct nc_graph {
     size_t nparam;     /* floats in the parameter allocation */
     int nparams_declared;
     int loss;
+    int step;          /* step tag of the instructions built next (nc_g_step); -1 = time-parallel */
+    int *state_in, *state_out; /* nc_g_state pairs, in declaration order */
+    int nstate, capstate;
 };
 
 struct nc_program {

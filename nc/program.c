@@ -164,6 +164,15 @@ float *nc_program_params(nc_program *p, size_t *n)
     return p ? p->params : NULL;
 }
 
+nc_status nc_program_set_params(nc_program *p, const float *params, size_t n)
+{
+    if (!p || !params || n != p->nparam)
+        return NC_ERR_ARG;
+    if (n)
+        memcpy(p->params, params, n * sizeof *params);
+    return NC_OK;
+}
+
 const float *nc_program_grads(const nc_program *p, size_t *n)
 {
     if (n)

@@ -301,7 +301,7 @@ nc_status nc_cross_entropy(float *loss, const float *logp, const uint32_t *targe
 
 
 
-/* ---- Model bytecode (nc/ops.def graph.c program.c autodiff.c liveness.c exec.c dump.c) -------
+/* ---- Model bytecode (nc/ops.def graph.c program.c autodiff.c liveness.c timestep.c exec.c dump.c) -------
  * A model's forward pass over a training segment is written once as a linear program of tensor
  * ops on 2-D float values; compiling derives the backward program (autodiff), drops dead code and
  * plans one workspace by liveness. Rows are time-major: row t*S + s is step t of stream s.
@@ -327,6 +327,8 @@ void nc_graph_free(nc_graph *g);
 /* NC_OK, or the first error a builder call met. */
 nc_status nc_graph_status(const nc_graph *g);
 
+/* The number of values (ids are 0 .. count-1); 0 for NULL. */
+int nc_graph_value_count(const nc_graph *g);
 /* The shape of value v; NC_ERR_ARG (outputs untouched) for an unknown id. */
 nc_status nc_graph_shape(const nc_graph *g, int v, size_t *rows, size_t *cols);
 
@@ -373,6 +375,45 @@ int nc_g_sum_all(nc_graph *g, int x);
 nc_status nc_g_output(nc_graph *g, int v);
 nc_status nc_g_loss(nc_graph *g, int v);
 
+/* Per-timestep structure (see nc_graph_timestep). nc_g_step tags the instructions built next
+ * with time step t (0 <= t <= 32767), or -1 (the default) for time-parallel ones. nc_g_state
+ * declares a recurrent state: in is a float input (S,N) holding the state before step 0, out the
+ * value of that state after the last step, same shape (marked as an output); after a run the
+ * caller copies out into in's buffer to carry the state to the next segment. NC_ERR_ARG (sticky)
+ * for a bad tag, in not an input, shapes that differ, out == in, or in declared twice. Both
+ * return the graph status. */
+nc_status nc_g_step(nc_graph *g, int t);
+nc_status nc_g_state(nc_graph *g, int in, int out);
+
+/* The per-timestep conversion (docs/architecture.md, "Per-timestep conversion"). g is a
+ * per-segment forward graph over T steps of S streams: S is the row count of its states (at least
+ * one; all equal), T is 1 + the largest step tag. Builds in *out a new graph that runs ONE step
+ * of the S streams and gives, step after step, the same bits as g gives for that step:
+ * time-parallel values of T*S rows (and inputs of T*S rows, such as the symbol indices) get S
+ * rows; the instructions of step 0 are kept and those of steps >= 1 dropped, after checking that
+ * every step repeats the previous one (same ops, shapes, constants; operands that are the same
+ * time-parallel value or parameter, or the corresponding value of the previous step, or for
+ * step 1 the value each state input is carried from). slice_rows(x, 0, S) of step 0 becomes x
+ * itself, the row concatenation of the step outputs becomes the step-0 output, each state output
+ * the step-0 value in its place. The loss, and whatever sums over all rows, is dropped (the
+ * per-timestep graph has no loss).
+ *
+ * Value ids are kept: parameters (same order, so the same parameter allocation layout), inputs,
+ * and every value computed by a kept instruction have the same id in *out as in g. If map is not
+ * NULL it receives nc_graph_value_count(g) entries: map[v] = the id in *out of the value standing
+ * for v (a concatenation of step outputs, a step-0 slice or a state output maps to the step-0
+ * value it became, a kept value to itself), or -1 where v has none (values of steps >= 1 other
+ * than state outputs, partial concatenations, the loss). Outputs and states are carried over.
+ * *out is owned by the caller (nc_graph_free); g is unchanged.
+ *
+ * NC_ERR_ARG (*out NULL) when g has an error status or a gradient-only op, has no state or no
+ * step, or anything the rewrite cannot prove equivalent: steps out of order or of different
+ * structure, a step reading a value of a step other than its own or the previous one, a state
+ * input read outside step 0, a time-parallel instruction mixing rows of different steps or not
+ * row-wise, a state output that is not a value of the last step, an output that would change
+ * meaning. NC_ERR_NOMEM. */
+nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map);
+
 /* A 64-bit hash of everything that defines the graph (seed, values, shapes, init, instructions in
  * order, constants, marks; not the build or the machine). Compile is a pure function of the graph,
  * so equal fingerprints give equal programs. The encoder can store it and the decoder compare it:
@@ -418,6 +459,10 @@ float *nc_program_param(nc_program *p, int v);
 const float *nc_program_grad(const nc_program *p, int v);
 /* The one parameter allocation and the one gradient allocation (same layout), n floats each. */
 float *nc_program_params(nc_program *p, size_t *n);
+/* Copy n floats into the parameter allocation: how a per-timestep program (nc_graph_timestep)
+ * takes the training program's parameters (nc_program_params), once per segment. NC_ERR_ARG if
+ * n is not the program's parameter count. */
+nc_status nc_program_set_params(nc_program *p, const float *params, size_t n);
 const float *nc_program_grads(const nc_program *p, size_t *n);
 /* Workspace bytes as planned, and without reuse (the sum over all planned values). */
 void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes);

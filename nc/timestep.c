@@ -1,0 +1,400 @@
+/* The per-timestep conversion: a per-segment forward graph (T steps of S streams) rewritten into
+ * a graph that runs one step, with the same bits at every step.
+ *
+ * The encoder evaluates a segment with one program over T*S time-major rows; the decoder knows
+ * one symbol per stream at a time. Model code builds the segment as time-parallel instructions on
+ * (T*S, .) values (embedding, output head, loss) and, tagged with nc_g_step(t), one copy of the
+ * recurrent cell per step reading slice_rows(x, t*S, S) of time-parallel values and the previous
+ * step's state; the step outputs are joined with concat_rows back into (T*S, .) values.
+ *
+ * The rewrite keeps the time-parallel instructions with S rows instead of T*S, keeps step 0 and
+ * drops steps 1.., after proving, step by step, that step t is step t-1 again: same ops, shapes
+ * and constants, and each operand the same time-parallel value or parameter, or the value at the
+ * same place of its own step where step t-1 read one of its own, or the value at the same place
+ * of step t-1 where step t-1 read one of step t-2's (step 0: a state input, whose value at step 1
+ * must be the one the state output holds at step 0). By induction, the one kept step applied to
+ * the state after step t-1 and the rows of step t computes what step t of the segment computes.
+ *
+ * Why the bits match: every kernel computes each output row by an order that depends neither on
+ * the row count nor on where the row sits in the batch (docs/determinism.md); the time-parallel
+ * ops kept are row-wise (row r of the result reads row r of the row-aligned operands and all of
+ * the time-invariant ones: parameters and what is computed from them alone), so S rows give the
+ * bits those rows have inside T*S. What is not row-wise (a sum over all rows, a time-parallel
+ * slice or concat of rows) is dropped when nothing needed reads it (the loss), else refused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+/* What a value of the segment graph is, as far as the rewrite is concerned. */
+enum {
+    M_NONE,   /* not yet written */
+    M_INV,    /* time-invariant: parameters, inputs of other than T*S rows, what they compute */
+    M_TP,     /* time-parallel, T*S time-major rows: S rows after the rewrite */
+    M_STATE,  /* a state input */
+    M_STEP,   /* written by an instruction of step vstep, place vpos within its step */
+    M_PART,   /* rows of steps [t0, t1] of the step value at place vpos (a partial concat) */
+    M_OPAQUE  /* meaning changes with the row count (a sum over rows, scratch): never read */
+};
+
+typedef struct conv {
+    const nc_graph *g;
+    nc_graph *ng;
+    size_t S, T;
+    int n;          /* instructions per step */
+    int *sidx;      /* sidx[t*n + k]: the k-th instruction of step t */
+    uint8_t *mode;
+    int *vstep, *vpos, *t0, *t1, *map;
+} conv;
+
+/* The value at place pos of step t. */
+static int at(const conv *c, int t, int pos)
+{
+    size_t j = (size_t)t * (size_t)c->n + (size_t)(pos / NC_MAX_OUT);
+    return c->g->ins[c->sidx[j]].out[pos % NC_MAX_OUT];
+}
+
+static int same_bits(float a, float b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static int is_state_out(const conv *c, int v)
+{
+    for (int i = 0; i < c->g->nstate; i++)
+        if (c->g->state_out[i] == v)
+            return 1;
+    return 0;
+}
+
+/* Operand positions that must be time-parallel when an instruction is (the others must be
+ * time-invariant), or -1 for an op that is not row-wise. */
+static int tp_mask(nc_opcode op)
+{
+    switch (op) {
+    case NC_OP_MATMUL: case NC_OP_MATMUL_NT: case NC_OP_ADD_BIAS: case NC_OP_RMSNORM:
+    case NC_OP_LAYERNORM: case NC_OP_SCALE: case NC_OP_ONE_MINUS: case NC_OP_SIGMOID:
+    case NC_OP_TANH: case NC_OP_EXP: case NC_OP_GELU: case NC_OP_SOFTMAX: case NC_OP_LOG_SOFTMAX:
+    case NC_OP_SLICE_COLS: case NC_OP_SUM_ALL:
+        return 1;
+    case NC_OP_GATHER:
+        return 2;
+    case NC_OP_ADD: case NC_OP_SUB: case NC_OP_MUL: case NC_OP_MIN: case NC_OP_CONCAT_COLS:
+    case NC_OP_CROSS_ENTROPY:
+        return 3;
+    default:
+        return -1;
+    }
+}
+
+static nc_status emit_kept(conv *c, const nc_ginstr *src, const int *in)
+{
+    nc_ginstr k = *src;
+    for (int j = 0; j < nc_op_table[src->op].n_in; j++) k.in[j] = in[j];
+    return nc_graph_add_instr(c->ng, &k) < 0 ? c->ng->err : NC_OK;
+}
+
+/* A time-parallel instruction. */
+static nc_status time_parallel(conv *c, const nc_ginstr *I)
+{
+    const nc_graph *g = c->g;
+    const nc_op_info *oi = &nc_op_table[I->op];
+    int cat[NC_MAX_IN], id[NC_MAX_IN], any_tp = 0, any_seq = 0, opaque = 0;
+    int spos[NC_MAX_IN] = {0}, st0[NC_MAX_IN] = {0}, st1[NC_MAX_IN] = {0};
+    for (int j = 0; j < oi->n_in; j++) {
+        int u = I->in[j];
+        cat[j] = c->mode[u];
+        id[j] = c->map[u];
+        switch (c->mode[u]) {
+        case M_INV: case M_TP: break;
+        case M_STEP:
+            if (c->T == 1) {
+                cat[j] = M_TP;
+            } else {
+                cat[j] = M_PART;
+                spos[j] = c->vpos[u], st0[j] = st1[j] = c->vstep[u];
+            }
+            break;
+        case M_PART: spos[j] = c->vpos[u], st0[j] = c->t0[u], st1[j] = c->t1[u]; break;
+        case M_OPAQUE: opaque = 1; break;
+        default: return NC_ERR_ARG; /* a state input read outside step 0 */
+        }
+        any_tp |= cat[j] == M_TP;
+        any_seq |= cat[j] == M_PART;
+    }
+    if (opaque) {
+        for (int k = 0; k < oi->n_out; k++) c->mode[I->out[k]] = M_OPAQUE;
+        return NC_OK;
+    }
+    if (I->op == NC_OP_CONCAT_ROWS && any_seq) { /* joining the step outputs */
+        if (cat[0] != M_PART || cat[1] != M_PART || spos[0] != spos[1] || st1[0] + 1 != st0[1])
+            return NC_ERR_ARG;
+        int v = I->out[0];
+        if (st0[0] == 0 && (size_t)st1[1] == c->T - 1) {
+            c->mode[v] = M_TP;
+            c->map[v] = c->map[at(c, 0, spos[0])];
+        } else {
+            c->mode[v] = M_PART;
+            c->vpos[v] = spos[0], c->t0[v] = st0[0], c->t1[v] = st1[1];
+        }
+        return NC_OK;
+    }
+    if (any_seq)
+        return NC_ERR_ARG; /* rows of single steps mixed into a time-parallel op */
+    if (!any_tp) { /* time-invariant: kept as it is */
+        for (int k = 0; k < oi->n_out; k++) {
+            c->mode[I->out[k]] = M_INV;
+            c->map[I->out[k]] = I->out[k];
+        }
+        return emit_kept(c, I, id);
+    }
+    int mask = tp_mask((nc_opcode)I->op);
+    if (mask < 0)
+        return NC_ERR_ARG;
+    for (int j = 0; j < oi->n_in; j++)
+        if ((cat[j] == M_TP) != ((mask >> j) & 1))
+            return NC_ERR_ARG;
+    if (I->op == NC_OP_SUM_ALL) { /* sums every row: means something else on S rows */
+        for (int k = 0; k < oi->n_out; k++) c->mode[I->out[k]] = M_OPAQUE;
+        return NC_OK;
+    }
+    for (int k = 0; k < oi->n_out; k++) {
+        int v = I->out[k];
+        c->map[v] = v;
+        if (I->op == NC_OP_LOG_SOFTMAX && k == 1) {
+            c->mode[v] = M_OPAQUE; /* scratch: holds the last row's buffer */
+            continue;
+        }
+        if (g->val[v].rows != c->T * c->S)
+            return NC_ERR_ARG;
+        c->mode[v] = M_TP;
+        c->ng->val[v].rows = c->S;
+    }
+    return emit_kept(c, I, id);
+}
+
+/* Instruction k of step t. */
+static nc_status step_instr(conv *c, const nc_ginstr *I, int t, int k)
+{
+    const nc_graph *g = c->g;
+    const nc_op_info *oi = &nc_op_table[I->op];
+    int id[NC_MAX_IN];
+    int tp_slice = I->op == NC_OP_SLICE_ROWS && c->mode[I->in[0]] == M_TP;
+    if (tp_slice && (I->a != (size_t)t * c->S || I->b != c->S))
+        return NC_ERR_ARG; /* a step reads its own rows of a time-parallel value */
+    for (int kk = 0; kk < oi->n_out; kk++) {
+        int v = I->out[kk];
+        c->mode[v] = M_STEP;
+        c->vstep[v] = t;
+        c->vpos[v] = k * NC_MAX_OUT + kk;
+    }
+    if (t == 0) {
+        for (int j = 0; j < oi->n_in; j++) {
+            int u = I->in[j];
+            id[j] = c->map[u];
+            int m = c->mode[u];
+            /* with T = 1 the rows of step 0 are all the rows: a converted graph converts
+             * to itself */
+            if (!(m == M_INV || m == M_STATE || (m == M_STEP && c->vstep[u] == 0) ||
+                  (m == M_TP && (tp_slice || c->T == 1))))
+                return NC_ERR_ARG;
+        }
+        if (tp_slice) { /* all of the S rows: the value itself */
+            c->map[I->out[0]] = id[0];
+            return NC_OK;
+        }
+        for (int kk = 0; kk < oi->n_out; kk++) c->map[I->out[kk]] = I->out[kk];
+        return emit_kept(c, I, id);
+    }
+    /* step t >= 1 against step t-1 */
+    const nc_ginstr *J = &g->ins[c->sidx[(size_t)(t - 1) * (size_t)c->n + (size_t)k]];
+    if (I->op != J->op || I->acc != J->acc || !same_bits(I->f, J->f) ||
+        (!tp_slice && (I->a != J->a || I->b != J->b)))
+        return NC_ERR_ARG;
+    for (int kk = 0; kk < oi->n_out; kk++) {
+        const nc_gvalue *a = &g->val[I->out[kk]], *b = &g->val[J->out[kk]];
+        if (a->rows != b->rows || a->cols != b->cols)
+            return NC_ERR_ARG;
+        c->map[I->out[kk]] = c->map[at(c, 0, c->vpos[I->out[kk]])];
+    }
+    for (int j = 0; j < oi->n_in; j++) {
+        int u = I->in[j], w = J->in[j], want = -1;
+        switch (c->mode[w]) {
+        case M_INV: case M_TP: want = w; break;
+        case M_STEP:
+            if (c->vstep[w] == t - 1) /* its own step */
+                want = at(c, t, c->vpos[w]);
+            else if (c->vstep[w] == t - 2) /* the previous step */
+                want = at(c, t - 1, c->vpos[w]);
+            break;
+        case M_STATE: /* t == 1: the value the state holds after step 0 */
+            for (int i = 0; i < g->nstate; i++)
+                if (g->state_in[i] == w) {
+                    int o = g->state_out[i]; /* vstep, vpos: known before its step runs */
+                    if (c->vstep[o] >= 0 && (size_t)c->vstep[o] == c->T - 1)
+                        want = at(c, 0, c->vpos[o]);
+                }
+            break;
+        default: break;
+        }
+        if (want < 0 || u != want)
+            return NC_ERR_ARG;
+    }
+    return NC_OK;
+}
+
+static nc_status convert(conv *c)
+{
+    const nc_graph *g = c->g;
+    nc_graph *ng = c->ng;
+    /* Steps: tags in nondecreasing order, every step present with the same count. */
+    int maxstep = -1, last = -1;
+    for (int i = 0; i < g->nins; i++) {
+        int s = g->ins[i].step;
+        if (nc_op_table[g->ins[i].op].flags & NC_OPF_BWD)
+            return NC_ERR_ARG;
+        if (s < 0)
+            continue;
+        if (s < last)
+            return NC_ERR_ARG;
+        last = s;
+        if (s > maxstep)
+            maxstep = s;
+    }
+    if (maxstep < 0 || g->nstate < 1)
+        return NC_ERR_ARG;
+    c->T = (size_t)maxstep + 1;
+    c->S = g->val[g->state_in[0]].rows;
+    for (int i = 0; i < g->nstate; i++)
+        if (g->val[g->state_in[i]].rows != c->S)
+            return NC_ERR_ARG;
+    int *count = calloc(c->T, sizeof *count);
+    if (!count)
+        return NC_ERR_NOMEM;
+    for (int i = 0; i < g->nins; i++)
+        if (g->ins[i].step >= 0)
+            count[g->ins[i].step]++;
+    c->n = count[0];
+    int uneven = 0;
+    for (size_t t = 0; t < c->T; t++) uneven |= count[t] != c->n;
+    free(count);
+    if (uneven || c->n == 0)
+        return NC_ERR_ARG;
+    c->sidx = malloc(c->T * (size_t)c->n * sizeof *c->sidx);
+    if (!c->sidx)
+        return NC_ERR_NOMEM;
+    for (int i = 0, j = 0; i < g->nins; i++)
+        if (g->ins[i].step >= 0)
+            c->sidx[j++] = i;
+
+    /* The new graph: the same values (ids, parameter layout), no marks yet. */
+    ng->seed = g->seed;
+    ng->nparam = g->nparam;
+    ng->nparams_declared = g->nparams_declared;
+    for (int v = 0; v < g->nval; v++) {
+        const nc_gvalue *x = &g->val[v];
+        if (nc_graph_add_value(ng, (nc_vkind)x->kind, (nc_vtype)x->type, x->rows, x->cols) != v)
+            return ng->err ? ng->err : NC_ERR_ARG;
+        ng->val[v] = *x;
+        ng->val[v].flags = 0;
+        c->map[v] = -1;
+        if (x->kind == NC_V_PARAM) {
+            c->mode[v] = M_INV, c->map[v] = v;
+        } else if (x->kind == NC_V_INPUT) {
+            c->mode[v] = x->rows == c->T * c->S ? M_TP : M_INV;
+            c->map[v] = v;
+            if (c->mode[v] == M_TP)
+                ng->val[v].rows = c->S;
+        }
+    }
+    for (int i = 0; i < g->nstate; i++) {
+        c->mode[g->state_in[i]] = M_STATE;
+        ng->val[g->state_in[i]].rows = c->S;
+    }
+
+    /* Where each step value sits (step, place), known ahead: step 1 compares against the place
+     * of the state outputs, which the last step writes. */
+    for (int v = 0; v < g->nval; v++) c->vstep[v] = -1;
+    for (size_t j = 0; j < c->T * (size_t)c->n; j++) {
+        const nc_ginstr *I = &g->ins[c->sidx[j]];
+        for (int kk = 0; kk < nc_op_table[I->op].n_out; kk++) {
+            c->vstep[I->out[kk]] = I->step;
+            c->vpos[I->out[kk]] = (int)(j % (size_t)c->n) * NC_MAX_OUT + kk;
+        }
+    }
+    int *k_in_step = calloc(c->T, sizeof *k_in_step);
+    if (!k_in_step)
+        return NC_ERR_NOMEM;
+    nc_status st = NC_OK;
+    for (int i = 0; i < g->nins && !st; i++) {
+        const nc_ginstr *I = &g->ins[i];
+        if (I->step < 0)
+            st = time_parallel(c, I);
+        else
+            st = step_instr(c, I, I->step, k_in_step[I->step]++);
+    }
+    free(k_in_step);
+    if (st)
+        return st;
+
+    /* States: the value of the last step in the place of the state output, kept in step 0. */
+    for (int i = 0; i < g->nstate; i++) {
+        int o = g->state_out[i];
+        if (c->mode[o] != M_STEP || (size_t)c->vstep[o] != c->T - 1 || c->map[o] < 0)
+            return NC_ERR_ARG;
+        if (nc_g_state(ng, g->state_in[i], c->map[o]) != NC_OK)
+            return NC_ERR_ARG;
+    }
+    /* Outputs keep their meaning or the conversion fails; the loss is dropped. */
+    for (int v = 0; v < g->nval; v++) {
+        if (!(g->val[v].flags & NC_VF_OUTPUT) || v == g->loss || is_state_out(c, v))
+            continue;
+        int m = c->mode[v];
+        if (!(m == M_INV || m == M_TP || m == M_STATE || (m == M_STEP && c->T == 1)) ||
+            c->map[v] < 0)
+            return NC_ERR_ARG;
+        ng->val[c->map[v]].flags |= NC_VF_OUTPUT;
+    }
+    for (int v = 0; v < g->nval; v++)
+        if (c->mode[v] == M_OPAQUE || c->mode[v] == M_PART || v == g->loss ||
+            (c->mode[v] == M_STEP && c->vstep[v] > 0 && !is_state_out(c, v)))
+            c->map[v] = -1;
+    return ng->err;
+}
+
+nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
+{
+    if (!out)
+        return NC_ERR_ARG;
+    *out = NULL;
+    if (!g || g->err)
+        return NC_ERR_ARG;
+    conv c;
+    memset(&c, 0, sizeof c);
+    c.g = g;
+    size_t nv = (size_t)g->nval + 1;
+    c.ng = nc_graph_new(g->seed);
+    c.mode = calloc(nv, 1);
+    c.vstep = calloc(nv, sizeof *c.vstep);
+    c.vpos = calloc(nv, sizeof *c.vpos);
+    c.t0 = calloc(nv, sizeof *c.t0);
+    c.t1 = calloc(nv, sizeof *c.t1);
+    c.map = calloc(nv, sizeof *c.map);
+    nc_status st = NC_ERR_NOMEM;
+    if (c.ng && c.mode && c.vstep && c.vpos && c.t0 && c.t1 && c.map)
+        st = convert(&c);
+    if (st == NC_OK && map)
+        memcpy(map, c.map, (size_t)g->nval * sizeof *map);
+    if (st == NC_OK)
+        *out = c.ng;
+    else
+        nc_graph_free(c.ng);
+    free(c.sidx);
+    free(c.mode);
+    free(c.vstep);
+    free(c.vpos);
+    free(c.t0);
+    free(c.t1);
+    free(c.map);
+    return st;
+}
