@@ -239,11 +239,23 @@ static nc_status run_range(nc_program *p, nc_pool *pool, int lo, int hi)
         }
     const nc_kernel_table *k = nc_kernels();
     for (int i = lo; i < hi; i++) {
+        if (p->trace)
+            p->trace(p->trace_ctx, i, 0);
         nc_status st = run_one(p, &p->ins[i], pool, k);
+        if (p->trace)
+            p->trace(p->trace_ctx, i, 1);
         if (st)
             return st;
     }
     return NC_OK;
+}
+
+void nc_program_set_trace(nc_program *p, void (*fn)(void *ctx, int instr, int phase), void *ctx)
+{
+    if (!p)
+        return;
+    p->trace = fn;
+    p->trace_ctx = ctx;
 }
 
 nc_status nc_program_forward(nc_program *p, nc_pool *pool)

@@ -86,6 +86,8 @@ struct nc_program {
     const void **bound; /* per value: the caller's buffer for INPUT values */
     size_t ws_floats, naive_floats;
     int forward_done;   /* nc_program_forward succeeded and no backward ran since */
+    void (*trace)(void *ctx, int instr, int phase); /* nc_program_set_trace; NULL = off */
+    void *trace_ctx;
 };
 
 /* Shared helpers. */

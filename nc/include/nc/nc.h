@@ -466,6 +466,13 @@ nc_status nc_program_set_params(nc_program *p, const float *params, size_t n);
 const float *nc_program_grads(const nc_program *p, size_t *n);
 /* Workspace bytes as planned, and without reuse (the sum over all planned values). */
 void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes);
+/* Optional trace hook for measurement tools: while fn is set, every nc_program_run / _forward /
+ * _backward calls fn(ctx, i, 0) before and fn(ctx, i, 1) after instruction i (0 .. count-1 over
+ * forward then backward instructions, in order), so a tool can time each instruction without the
+ * library reading a clock. fn = NULL (the default) turns it off. The hook never changes a result
+ * bit; it must not touch the program. */
+void nc_program_set_trace(nc_program *p, void (*fn)(void *ctx, int instr, int phase), void *ctx);
+
 /* Write a text listing (values, then one line per instruction: op, outputs <- inputs, each as
  * v<id>(rows,cols), "+=" on accumulating outputs) into buf as snprintf does: at most cap bytes
  * including the NUL; returns the full length. nc_graph_dump lists the graph as built (forward
