@@ -15,21 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench_clock.h"
 #include "nc/nc.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Cycles per second from a dependent chain of 1-cycle integer adds; best of several runs. */
 static double measure_hz(void)
@@ -39,13 +31,13 @@ static double measure_hz(void)
     double best = 0;
     for (int rep = 0; rep < 7; rep++) {
         unsigned long x = (unsigned long)rep;
-        double t0 = now();
+        double t0 = bench_now();
         for (long i = 0; i < iters; i++) {
 #define ADD8 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
              "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
             __asm__ volatile(ADD8 ADD8 ADD8 ADD8 ADD8 ADD8 ADD8 ADD8 : "+r"(x));
         }
-        double hz = (double)iters * 64.0 / (now() - t0);
+        double hz = (double)iters * 64.0 / (bench_now() - t0);
         if (hz > best)
             best = hz;
         if (x == 0) /* never: keeps x alive */
@@ -70,7 +62,7 @@ __attribute__((target("avx2,fma"))) static double measure_fma_flops(void)
     const long iters = 20000000;
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (long it = 0; it < iters; it++) {
             a0 = _mm256_fmadd_ps(a0, m, c);
             a1 = _mm256_fmadd_ps(a1, m, c);
@@ -83,7 +75,7 @@ __attribute__((target("avx2,fma"))) static double measure_fma_flops(void)
             a8 = _mm256_fmadd_ps(a8, m, c);
             a9 = _mm256_fmadd_ps(a9, m, c);
         }
-        double f = (double)iters * 10 * 8 * 2 / (now() - t0);
+        double f = (double)iters * 10 * 8 * 2 / (bench_now() - t0);
         if (f > best)
             best = f;
     }
@@ -96,31 +88,6 @@ __attribute__((target("avx2,fma"))) static double measure_fma_flops(void)
     return best;
 }
 #endif
-
-/* CPU seconds spent by all processes (from /proc/stat) and by this one: their difference over a
- * wall-clock interval is how many cores OTHER processes kept busy, printed beside each figure so
- * a reader can tell a measurement taken on a shared machine. -1 where /proc/stat is missing. */
-static double busy_seconds_all(void)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (n < 4)
-        return -1;
-    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
-    return (double)busy / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double own_cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void nothing(void *arg, size_t chunk)
 {
@@ -144,11 +111,11 @@ static double time_batch(int p, nc_pool *pool, float *C, const float *A, const f
     int kind = products[p].kind;
     size_t lda = kind == 2 ? M : K, ldb = kind == 1 ? K : N;
     long reps = 0;
-    double t0 = now(), t;
+    double t0 = bench_now(), t;
     do {
         products[p].fn(pool, C, N, A, lda, B, ldb, M, N, K, 1);
         reps++;
-        t = now() - t0;
+        t = bench_now() - t0;
     } while (t < min_time);
     return t / (double)reps;
 }
@@ -183,18 +150,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (wait_idle > 0) {
-        double t_end = now() + wait_idle, load = 99;
-        while (now() < t_end) {
-            double w0 = now(), b0 = busy_seconds_all(), o0 = own_cpu_seconds();
-            struct timespec ts = {2, 0};
-            nanosleep(&ts, NULL);
-            load = (busy_seconds_all() - b0 - (own_cpu_seconds() - o0)) / (now() - w0);
-            if (b0 < 0 || load < 0.1)
-                break;
-        }
-        fprintf(stderr, "nc-bench: other load before start: %.2f cores\n", load);
-    }
+    if (wait_idle > 0)
+        fprintf(stderr, "nc-bench: other load before start: %.2f cores\n", bench_wait_idle(wait_idle));
     double hz = measure_hz();
     printf("## nc-bench: matrix products\n\n");
     printf("- clock: %.3f GHz, measured as 1-cycle dependent integer adds per second (best of 7 "
@@ -242,10 +199,10 @@ int main(int argc, char **argv)
         const int n = 20000;
         double best = 1e30;
         for (int rep = 0; rep < 5; rep++) {
-            double t0 = now();
+            double t0 = bench_now();
             for (int i = 0; i < n; i++)
                 nc_pool_for(pool2, 2, nothing, NULL);
-            double t = (now() - t0) / n;
+            double t = (bench_now() - t0) / n;
             best = t < best ? t : best;
         }
         printf("- pool hand-off (empty 2-chunk parallel-for on 2 threads, back to back): %.2f µs\n\n",
@@ -271,7 +228,7 @@ int main(int argc, char **argv)
     double others_sum = 0;
     int others_n = 0;
     nc_isa isa_default = nc_isa_active();
-    double t_start = now();
+    double t_start = bench_now();
     for (int isa = NC_ISA_COUNT - 1; isa >= 0; isa--) {
         if (!nc_isa_supported((nc_isa)isa) || (isa == NC_ISA_REF && !with_ref))
             continue;
@@ -303,7 +260,8 @@ int main(int argc, char **argv)
                         /* Other jobs may share the machine: alternate 1- and 2-thread batches and
                          * keep the best of each, so a busy moment hurts both or neither. */
                         time_batch(p, pool2, C, A, B, M, N, K, 0); /* warm up */
-                        double w0 = now(), b0 = busy_seconds_all(), o0 = own_cpu_seconds();
+                        bench_load load;
+                        bench_load_start(&load);
                         for (int r = 0; r < rounds; r++) {
                             double a = time_batch(p, NULL, C, A, B, M, N, K, mt);
                             double b = time_batch(p, pool2, C, A, B, M, N, K, mt);
@@ -311,10 +269,7 @@ int main(int argc, char **argv)
                             t2 = b < t2 ? b : t2;
                         }
                         double g1 = flops / t1 * 1e-9, g2 = flops / t2 * 1e-9;
-                        double others = (busy_seconds_all() - b0 - (own_cpu_seconds() - o0)) /
-                                        (now() - w0);
-                        if (b0 < 0)
-                            others = -1;
+                        double others = bench_load_end(&load);
                         others_sum += others;
                         others_n++;
                         printf("| %s | %zu | %zu | %zu | %zu | %s | %.1f | %.0f%% | %.1f | %.0f%% | "
@@ -332,7 +287,7 @@ int main(int argc, char **argv)
     printf("\nRun time %.0f s. \"other load\": cores kept busy by other processes while that row "
            "was measured (/proc/stat minus this process); mean %.2f. Each figure is the best of "
            "%d alternating 1-/2-thread batches of >= %.0f ms.\n",
-           now() - t_start, others_n ? others_sum / others_n : 0.0, rounds, min_time * 1e3);
+           bench_now() - t_start, others_n ? others_sum / others_n : 0.0, rounds, min_time * 1e3);
     nc_pool_free(pool2);
     free(A);
     free(B);

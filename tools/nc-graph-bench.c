@@ -27,40 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench_clock.h"
 #include "nc/nc.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds of all processes (/proc/stat) and of this one, for --wait-idle; -1 if missing. */
-static double busy_seconds_all(void)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (n < 4)
-        return -1;
-    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-    return (double)busy / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double own_cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct model {
     nc_graph *g;
@@ -149,7 +118,7 @@ static void hook_time(void *ctx, int instr, int phase)
 {
     timer *tm = ctx;
     (void)instr;
-    double t = now();
+    double t = bench_now();
     if (phase == 0) {
         tm->t0 = t;
     } else {
@@ -172,12 +141,12 @@ static double hook_cost(void)
     timer tm = {0, 0, 0};
     double best = 1e9;
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < 1000000; i++) {
             fn(&tm, i, 0);
             fn(&tm, i, 1);
         }
-        double d = (now() - t0) / 1e6;
+        double d = (bench_now() - t0) / 1e6;
         if (d < best)
             best = d;
     }
@@ -210,11 +179,11 @@ static double time_train(nc_program *p, int runs, int reps)
 {
     double best = 1e9;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int k = 0; k < runs; k++)
             if (nc_program_run(p, NULL))
                 return -1;
-        double d = (now() - t0) / runs;
+        double d = (bench_now() - t0) / runs;
         if (d < best)
             best = d;
     }
@@ -228,10 +197,10 @@ static double time_forward(nc_program *p, int runs, int reps)
     for (int r = 0; r < reps; r++) {
         double sum = 0;
         for (int k = 0; k < runs; k++) {
-            double t0 = now();
+            double t0 = bench_now();
             if (nc_program_forward(p, NULL))
                 return -1;
-            sum += now() - t0;
+            sum += bench_now() - t0;
             if (nc_program_backward(p, NULL))
                 return -1;
         }
@@ -245,10 +214,10 @@ static double time_steps(stepper *s, const model *m, int reps)
 {
     double best = 1e9;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (steps_run(s, m))
             return -1;
-        double d = (now() - t0) / (double)m->T;
+        double d = (bench_now() - t0) / (double)m->T;
         if (d < best)
             best = d;
     }
@@ -380,18 +349,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (wait_idle > 0) {
-        double t_end = now() + wait_idle, load = 99;
-        while (now() < t_end) {
-            double w0 = now(), b0 = busy_seconds_all(), o0 = own_cpu_seconds();
-            struct timespec ts = {2, 0};
-            nanosleep(&ts, NULL);
-            load = (busy_seconds_all() - b0 - (own_cpu_seconds() - o0)) / (now() - w0);
-            if (b0 < 0 || load < 0.1)
-                break;
-        }
-        fprintf(stderr, "nc-graph-bench: other load before start: %.2f cores\n", load);
-    }
+    if (wait_idle > 0)
+        fprintf(stderr, "nc-graph-bench: other load before start: %.2f cores\n", bench_wait_idle(wait_idle));
 
     long nins = count_instr(p, 0), nfwd = count_instr(p, 1), nstep = count_instr(ps, 0);
     nc_program_backward(p, NULL); /* completes the forward-only count run */
