@@ -58,14 +58,18 @@ static nc_status header_to_config(model_config *c, const fmt_header *h)
 
 typedef struct loop {
     model *m;
-    float *w;          /* (streams, symbols) */
+    float *w;          /* (streams, symbols); (segment, streams, symbols) when encoding by segment */
+    uint16_t *seg_sym; /* encoding by segment: (segment, streams) symbols to come */
+    uint32_t *seg_act; /* (segment) active streams of each step */
+    uint32_t seg;      /* steps per segment when encoding by segment, else 0 */
     uint16_t *sym;     /* (streams) */
     rc_scratch scratch;
     uint64_t n, stripe;
     uint32_t streams, symbols;
 } loop;
 
-static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const codec_opts *o)
+static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const codec_opts *o,
+                           int encode)
 {
     memset(lp, 0, sizeof *lp);
     nc_status st = model_open(&lp->m, cfg, &o->env);
@@ -75,9 +79,15 @@ static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const 
     lp->symbols = lp->m->n_symbols;
     lp->n = n;
     lp->stripe = (n + lp->streams - 1) / lp->streams;
-    lp->w = malloc((size_t)lp->streams * lp->symbols * sizeof *lp->w);
+    /* The encoder knows the symbols: a model trained by segments then evaluates a whole segment
+     * with its batched forward, the decoder step by step. */
+    lp->seg = encode && lp->m->ops->predict_segment ? lp->m->segment : 0;
+    size_t steps = lp->seg ? lp->seg : 1;
+    lp->w = malloc(steps * lp->streams * lp->symbols * sizeof *lp->w);
     lp->sym = calloc(lp->streams, sizeof *lp->sym);
-    return lp->w && lp->sym ? NC_OK : NC_ERR_NOMEM;
+    lp->seg_sym = calloc(steps * lp->streams, sizeof *lp->seg_sym);
+    lp->seg_act = calloc(steps, sizeof *lp->seg_act);
+    return lp->w && lp->sym && lp->seg_sym && lp->seg_act ? NC_OK : NC_ERR_NOMEM;
 }
 
 static void loop_close(loop *lp)
@@ -85,6 +95,22 @@ static void loop_close(loop *lp)
     model_close(lp->m);
     free(lp->w);
     free(lp->sym);
+    free(lp->seg_sym);
+    free(lp->seg_act);
+}
+
+/* Encoding by segment: the probabilities of steps [t, t + steps) from one batched forward. */
+static nc_status predict_segment(loop *lp, const uint8_t *src, uint64_t t)
+{
+    uint64_t left = lp->stripe - t;
+    uint32_t steps = left < lp->seg ? (uint32_t)left : lp->seg;
+    for (uint32_t j = 0; j < steps; j++) {
+        uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t + j);
+        lp->seg_act[j] = act;
+        for (uint32_t s = 0; s < lp->streams; s++)
+            lp->seg_sym[(size_t)j * lp->streams + s] = s < act ? src[s * lp->stripe + t + j] : 0;
+    }
+    return lp->m->ops->predict_segment(lp->m, lp->w, lp->seg_sym, lp->seg_act, steps);
 }
 
 static void report(const codec_opts *o, uint64_t t, const loop *lp, uint64_t coded)
@@ -101,11 +127,17 @@ static nc_status step_loop(loop *lp, const uint8_t *src, uint8_t *dst, rc_encode
 {
     for (uint64_t t = 0; t < lp->stripe; t++) {
         uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
-        nc_status st = lp->m->ops->predict(lp->m, lp->w, act);
-        if (st != NC_OK)
+        const float *wt = lp->w;
+        nc_status st;
+        if (lp->seg) {
+            if (t % lp->seg == 0 && (st = predict_segment(lp, src, t)) != NC_OK)
+                return st;
+            wt += (size_t)(t % lp->seg) * lp->streams * lp->symbols;
+        } else if ((st = lp->m->ops->predict(lp->m, lp->w, act)) != NC_OK) {
             return st;
+        }
         for (uint32_t s = 0; s < act; s++) {
-            const float *w = lp->w + (size_t)s * lp->symbols;
+            const float *w = wt + (size_t)s * lp->symbols;
             uint64_t at = s * lp->stripe + t;
             if (e) {
                 lp->sym[s] = src[at];
@@ -139,7 +171,7 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
     nc_status st = NC_OK;
     if (n > 0) {
         loop lp;
-        st = loop_open(&lp, cfg, n, o);
+        st = loop_open(&lp, cfg, n, o, 1);
         if (st == NC_OK)
             st = step_loop(&lp, in, NULL, &e, NULL, o);
         loop_close(&lp);
@@ -223,7 +255,7 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
         return st;
     }
     loop lp;
-    st = loop_open(&lp, &cfg, h.orig_size, o);
+    st = loop_open(&lp, &cfg, h.orig_size, o, 0);
     rc_decoder d;
     rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
     if (st == NC_OK)

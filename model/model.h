@@ -15,7 +15,7 @@
 
 /* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
  * the original itself, written when modelling would make the data larger. */
-enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1 };
+enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2 };
 
 /* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
  * Floats are stored as their IEEE-754 bits. */
@@ -24,6 +24,16 @@ enum model_param {
     MP_STREAMS = 2,  /* parallel streams the input is split into */
     MP_O2_LIMIT = 16, /* order2: a context's counts are halved when its total passes this */
     MP_O1_LIMIT = 17, /* order2: same for its order-1 fallback */
+    MP_SEED = 24,     /* neural models: the seed of the weight initialisation */
+    MP_LAYERS = 32,   /* lstm: layers */
+    MP_HIDDEN = 33,   /* lstm: cells per layer */
+    MP_EMBED = 34,    /* lstm: symbol embedding width */
+    MP_SEGMENT = 35,  /* neural models: time steps per training segment */
+    MP_LR = 36,       /* learning rate (float bits) */
+    MP_BETA2 = 37,    /* Adam beta2 (float bits) */
+    MP_ADAM_EPS = 38, /* Adam epsilon (float bits) */
+    MP_INIT = 39,     /* initial weight scale, times 1/sqrt(fan-in) (float bits) */
+    MP_GATE_NORM = 40, /* lstm: 1 = RMS-normalise each gate's pre-activation */
     MP_COUNT = 64
 };
 
@@ -40,6 +50,10 @@ void model_config_set(model_config *c, enum model_param k, uint32_t v);
 /* The value of k, or NC_ERR_CORRUPT if the config lacks it (a header without a needed key). */
 nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v);
 
+/* A float parameter stored as its IEEE-754 bits. */
+void model_config_setf(model_config *c, enum model_param k, float v);
+nc_status model_config_getf(const model_config *c, enum model_param k, float *v);
+
 /* Run-time settings that never change the output (so they are not stored). */
 typedef struct model_env {
     int threads;
@@ -51,6 +65,7 @@ typedef struct model_ops model_ops;
 typedef struct model {
     const model_ops *ops;
     uint32_t n_symbols, n_streams;
+    uint32_t segment;          /* steps per training segment if predict_segment is set */
 } model;
 
 struct model_ops {
@@ -66,6 +81,14 @@ struct model_ops {
     /* Weights of the next symbol of streams 0..n_active-1: w is (n_streams, n_symbols), each
      * row non-negative and proportional to the probabilities (it need not sum to 1). */
     nc_status (*predict)(model *m, float *w, uint32_t n_active);
+    /* Optional (NULL for models that learn symbol by symbol), for models trained per segment of
+     * m->segment steps. At the first step of a segment the encoder, which knows the symbols to
+     * come, may call it instead of predict for the whole segment: sym is (steps, n_streams) (the
+     * symbols of the coming steps), act (steps) the active stream counts, and w receives
+     * (steps, n_streams, n_symbols) weights, the very ones predict would give step by step. The
+     * encoder then still calls update after each step. steps <= m->segment. */
+    nc_status (*predict_segment)(model *m, float *w, const uint16_t *sym, const uint32_t *act,
+                                 uint32_t steps);
     /* Learn the symbols that came: sym is (n_streams); only the first n_active are real. */
     nc_status (*update)(model *m, const uint16_t *sym, uint32_t n_active);
     /* Learned parameter count and memory in bytes, for `nnzip -l` and docs/presets.md. */

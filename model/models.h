@@ -5,5 +5,6 @@
 #include "model.h"
 
 extern const model_ops order2_ops;
+extern const model_ops lstm_ops;
 
 #endif

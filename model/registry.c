@@ -3,8 +3,8 @@
 
 #include "models.h"
 
-static const model_ops *const models[] = { &order2_ops };
-static const char *const names[] = { "order2", NULL };
+static const model_ops *const models[] = { &lstm_ops, &order2_ops };
+static const char *const names[] = { "lstm", "order2", NULL };
 
 #define N_MODELS (sizeof models / sizeof models[0])
 
@@ -12,7 +12,10 @@ const char *model_param_name(unsigned key)
 {
     static const char *const param_names[MP_COUNT] = {
         [MP_SYMBOLS] = "symbols", [MP_STREAMS] = "streams",
-        [MP_O2_LIMIT] = "o2_limit", [MP_O1_LIMIT] = "o1_limit",
+        [MP_O2_LIMIT] = "o2_limit", [MP_O1_LIMIT] = "o1_limit", [MP_SEED] = "seed",
+        [MP_LAYERS] = "layers", [MP_HIDDEN] = "hidden", [MP_EMBED] = "embed",
+        [MP_SEGMENT] = "segment", [MP_LR] = "lr", [MP_BETA2] = "beta2",
+        [MP_ADAM_EPS] = "adam_eps", [MP_INIT] = "init", [MP_GATE_NORM] = "gate_norm",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }
@@ -29,6 +32,22 @@ nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *
         return NC_ERR_CORRUPT;
     *v = c->value[k];
     return NC_OK;
+}
+
+void model_config_setf(model_config *c, enum model_param k, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    model_config_set(c, k, u);
+}
+
+nc_status model_config_getf(const model_config *c, enum model_param k, float *v)
+{
+    uint32_t u;
+    nc_status st = model_config_get(c, k, &u);
+    if (st == NC_OK)
+        memcpy(v, &u, sizeof *v);
+    return st;
 }
 
 const model_ops *model_find_id(unsigned id)

@@ -85,6 +85,7 @@ struct nc_program {
     float *params, *grads, *ws;
     const void **bound; /* per value: the caller's buffer for INPUT values */
     size_t ws_floats, naive_floats;
+    int borrowed;       /* params belong to another program (nc_program_share_params) */
     int forward_done;   /* nc_program_forward succeeded and no backward ran since */
     void (*trace)(void *ctx, int instr, int phase); /* nc_program_set_trace; NULL = off */
     void *trace_ctx;

@@ -48,7 +48,8 @@ void nc_program_free(nc_program *p)
         return;
     free(p->val);
     free(p->ins);
-    free(p->params);
+    if (!p->borrowed)
+        free(p->params);
     free(p->grads);
     free(p->ws);
     free(p->bound);
@@ -170,6 +171,27 @@ nc_status nc_program_set_params(nc_program *p, const float *params, size_t n)
         return NC_ERR_ARG;
     if (n)
         memcpy(p->params, params, n * sizeof *params);
+    return NC_OK;
+}
+
+nc_status nc_program_share_params(nc_program *p, nc_program *owner)
+{
+    if (!p || !owner || p == owner || owner->borrowed || p->nparam != owner->nparam)
+        return NC_ERR_ARG;
+    for (int v = 0, w = 0; v < p->nval || w < owner->nval; v++, w++) {
+        /* the same parameters in the same order: same offsets and shapes */
+        while (v < p->nval && p->val[v].kind != NC_V_PARAM) v++;
+        while (w < owner->nval && owner->val[w].kind != NC_V_PARAM) w++;
+        if ((v < p->nval) != (w < owner->nval))
+            return NC_ERR_ARG;
+        if (v < p->nval && (p->val[v].off != owner->val[w].off || p->val[v].rows != owner->val[w].rows
+                            || p->val[v].cols != owner->val[w].cols))
+            return NC_ERR_ARG;
+    }
+    if (!p->borrowed)
+        free(p->params);
+    p->params = owner->params;
+    p->borrowed = 1;
     return NC_OK;
 }
 

@@ -247,17 +247,14 @@ static nc_status convert(conv *c)
 {
     const nc_graph *g = c->g;
     nc_graph *ng = c->ng;
-    /* Steps: tags in nondecreasing order, every step present with the same count. */
-    int maxstep = -1, last = -1;
+    /* Steps: every step present with the same count; the k-th instruction of step t comes
+     * after the k-th of step t-1 (checked below). Steps may come in several runs (a layer-major
+     * model runs all steps of layer 0, time-parallel products, then all steps of layer 1). */
+    int maxstep = -1;
     for (int i = 0; i < g->nins; i++) {
         int s = g->ins[i].step;
         if (nc_op_table[g->ins[i].op].flags & NC_OPF_BWD)
             return NC_ERR_ARG;
-        if (s < 0)
-            continue;
-        if (s < last)
-            return NC_ERR_ARG;
-        last = s;
         if (s > maxstep)
             maxstep = s;
     }
@@ -281,11 +278,20 @@ static nc_status convert(conv *c)
     if (uneven || c->n == 0)
         return NC_ERR_ARG;
     c->sidx = malloc(c->T * (size_t)c->n * sizeof *c->sidx);
-    if (!c->sidx)
+    int *fill = calloc(c->T, sizeof *fill);
+    if (!c->sidx || !fill) {
+        free(fill);
         return NC_ERR_NOMEM;
-    for (int i = 0, j = 0; i < g->nins; i++)
-        if (g->ins[i].step >= 0)
-            c->sidx[j++] = i;
+    }
+    for (int i = 0; i < g->nins; i++) {
+        int s = g->ins[i].step;
+        if (s >= 0)
+            c->sidx[(size_t)s * (size_t)c->n + (size_t)fill[s]++] = i;
+    }
+    free(fill);
+    for (size_t j = (size_t)c->n; j < c->T * (size_t)c->n; j++)
+        if (c->sidx[j] < c->sidx[j - (size_t)c->n])
+            return NC_ERR_ARG; /* steps out of order */
 
     /* The new graph: the same values (ids, parameter layout), no marks yet. */
     ng->seed = g->seed;

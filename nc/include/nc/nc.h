@@ -463,6 +463,11 @@ float *nc_program_params(nc_program *p, size_t *n);
  * takes the training program's parameters (nc_program_params), once per segment. NC_ERR_ARG if
  * n is not the program's parameter count. */
 nc_status nc_program_set_params(nc_program *p, const float *params, size_t n);
+/* Make p read owner's parameter allocation instead of its own (which is freed), so a training
+ * program's optimiser steps reach its per-timestep program without copying. The two must
+ * declare the same parameters in the same order (as nc_graph_timestep keeps them); owner must
+ * outlive p and not itself borrow. NC_ERR_ARG otherwise (p unchanged). */
+nc_status nc_program_share_params(nc_program *p, nc_program *owner);
 const float *nc_program_grads(const nc_program *p, size_t *n);
 /* Workspace bytes as planned, and without reuse (the sum over all planned values). */
 void nc_program_workspace(const nc_program *p, size_t *planned_bytes, size_t *naive_bytes);

@@ -1,0 +1,129 @@
+/* The LSTM's training graph in nc bytecode: T steps of S streams, written once; nc derives the
+ * backward pass from it and the decoder's one-step program (nc_graph_timestep).
+ *
+ * Layer-major, so the big products are time-parallel: layer l's input (the symbol embedding and
+ * the outputs of all lower layers, over all T*S rows) is multiplied by its input weights in one
+ * matmul, and only the recurrent product h(t-1) . Wh runs per step. The cell is NNCP's clamped
+ * one without tanh on the output:
+ *     c = c*f + min(1 - f, i)*g,   h = o*c,
+ * which keeps |c| <= 1 (a convex mix of c and g in [-1, 1]) so no output squashing is needed.
+ * With gate_norm each gate's pre-activation is RMS-normalised (own gain) before its bias, which
+ * makes the step size of a gate independent of how large the layer's inputs have grown.
+ * The head reads the outputs of all layers. Loss: the sum over rows of mask * cross-entropy, so
+ * rows of inactive streams and of the padding after the end of the input teach nothing.
+ *
+ * Every builder call that builds two operands is split into two statements: C leaves argument
+ * evaluation order unspecified and the instruction order must not depend on the compiler. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "lstm.h"
+
+/* Weights of a layer with fan-in n: uniform in +-init/sqrt(n). sqrtf is exact (IEEE). */
+static int weight(nc_graph *g, size_t rows, size_t cols, size_t fan_in, float init)
+{
+    return nc_g_param(g, rows, cols, NC_INIT_UNIFORM, init / sqrtf((float)fan_in));
+}
+
+/* One step of one layer on x = this step's rows of the input product. */
+static void cell(nc_graph *g, const lstm_cfg *k, int x, int Wh, const int *gain, const int *bias,
+                 int *h, int *c)
+{
+    size_t H = k->hidden;
+    int r = nc_g_matmul(g, *h, Wh);
+    int z = nc_g_add(g, x, r);
+    int a[4];
+    for (int j = 0; j < 4; j++) {
+        int zj = nc_g_slice_cols(g, z, (size_t)j * H, H);
+        if (k->gate_norm)
+            zj = nc_g_add_bias(g, nc_g_rmsnorm(g, zj, gain[j], 1e-5f), bias[j]);
+        a[j] = j == 2 ? nc_g_tanh(g, zj) : nc_g_sigmoid(g, zj);
+    }
+    /* a = f, i, g, o */
+    int cf = nc_g_mul(g, *c, a[0]);
+    int t = nc_g_min(g, nc_g_one_minus(g, a[0]), a[1]);
+    int tg = nc_g_mul(g, t, a[2]);
+    *c = nc_g_add(g, cf, tg);
+    *h = nc_g_mul(g, a[3], *c);
+}
+
+nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
+{
+    size_t S = k->streams, T = k->segment, H = k->hidden, E = k->embed, V = k->symbols;
+    size_t L = k->layers;
+    *out = NULL;
+    nc_graph *g = nc_graph_new(k->seed);
+    int *hs = malloc(T * sizeof *hs);
+    if (!g || !hs) {
+        nc_graph_free(g);
+        free(hs);
+        return NC_ERR_NOMEM;
+    }
+    id->sym = nc_g_index(g, T * S);
+    id->tgt = nc_g_index(g, T * S);
+    id->mask = nc_g_input(g, T * S, 1);
+    int emb = nc_g_param(g, V, E, NC_INIT_UNIFORM, k->init);
+    int below = nc_g_gather(g, emb, id->sym); /* (T*S, E + l*H): the input of layer l */
+    int outs[LSTM_MAX_LAYERS];
+    for (size_t l = 0; l < L; l++) {
+        size_t in = E + l * H;
+        int Wx = weight(g, in, 4 * H, in + H, k->init);
+        int Wh = weight(g, H, 4 * H, in + H, k->init);
+        int gain[4] = { -1, -1, -1, -1 }, bias[4] = { -1, -1, -1, -1 };
+        int X = nc_g_matmul(g, below, Wx);
+        if (k->gate_norm) {
+            for (int j = 0; j < 4; j++) {
+                gain[j] = nc_g_param(g, 1, H, NC_INIT_CONST, 1.0f);
+                bias[j] = nc_g_param(g, 1, H, NC_INIT_CONST, 0.0f);
+            }
+        } else {
+            X = nc_g_add_bias(g, X, nc_g_param(g, 1, 4 * H, NC_INIT_CONST, 0.0f));
+        }
+        int h = id->h0[l] = nc_g_input(g, S, H);
+        int c = id->c0[l] = nc_g_input(g, S, H);
+        for (size_t t = 0; t < T; t++) {
+            nc_g_step(g, (int)t);
+            int xt = nc_g_slice_rows(g, X, t * S, S);
+            cell(g, k, xt, Wh, gain, bias, &h, &c);
+            hs[t] = h;
+        }
+        nc_g_step(g, -1);
+        id->h[l] = h;
+        id->c[l] = c;
+        outs[l] = nc_g_concat_rows_n(g, hs, T);
+        if (l + 1 < L)
+            below = nc_g_concat_cols(g, below, outs[l]);
+    }
+    int all = nc_g_concat_cols_n(g, outs, L);
+    /* A zero head predicts the uniform distribution until the first update: no initial bias
+     * towards random symbols. */
+    int Wout = nc_g_param(g, L * H, V, NC_INIT_CONST, 0.0f);
+    int bout = nc_g_param(g, 1, V, NC_INIT_CONST, 0.0f);
+    int logits = nc_g_add_bias(g, nc_g_matmul(g, all, Wout), bout);
+    int logp = nc_g_log_softmax(g, logits);
+    id->prob = nc_g_exp(g, logp);
+    int ce = nc_g_cross_entropy(g, logp, id->tgt);
+    id->loss = nc_g_sum_all(g, nc_g_mul(g, ce, id->mask));
+    nc_g_output(g, id->prob);
+    nc_g_loss(g, id->loss);
+    for (size_t l = 0; l < L; l++) {
+        nc_g_state(g, id->h0[l], id->h[l]);
+        nc_g_state(g, id->c0[l], id->c[l]);
+    }
+    free(hs);
+    nc_status st = nc_graph_status(g);
+    if (st != NC_OK) {
+        nc_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return NC_OK;
+}
+
+uint64_t lstm_param_count(const lstm_cfg *k)
+{
+    uint64_t H = k->hidden, n = (uint64_t)k->symbols * k->embed;
+    for (uint64_t l = 0; l < k->layers; l++)
+        n += (k->embed + l * H + H) * 4 * H + 4 * H * (k->gate_norm ? 2 : 1);
+    return n + (k->layers * H + 1) * k->symbols;
+}
