@@ -52,6 +52,7 @@ NC_V16 v16 v16_fma(v16 a, v16 b, v16 c)
 {
     return v16_make(_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi));
 }
+NC_V16 v16 v16_sqrt(v16 a) { return v16_make(_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)); }
 /* MINPS/MAXPS return the second operand on ties and NaN: the semantics of nc_k_min/nc_k_max */
 NC_V16 v16 v16_min(v16 a, v16 b)
 {

@@ -23,6 +23,7 @@ NC_V16 v16 v16_sub(v16 a, v16 b) { return _mm512_sub_ps(a, b); }
 NC_V16 v16 v16_mul(v16 a, v16 b) { return _mm512_mul_ps(a, b); }
 NC_V16 v16 v16_div(v16 a, v16 b) { return _mm512_div_ps(a, b); }
 NC_V16 v16 v16_fma(v16 a, v16 b, v16 c) { return _mm512_fmadd_ps(a, b, c); }
+NC_V16 v16 v16_sqrt(v16 a) { return _mm512_sqrt_ps(a); }
 /* VMINPS/VMAXPS (no SAE) return the second operand on ties and NaN, like nc_k_min/nc_k_max */
 NC_V16 v16 v16_min(v16 a, v16 b) { return _mm512_min_ps(a, b); }
 NC_V16 v16 v16_max(v16 a, v16 b) { return _mm512_max_ps(a, b); }

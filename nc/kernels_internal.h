@@ -81,6 +81,26 @@ static inline void nc_k_lstm_backward(float *d_c_prev, float *d_f, float *d_i, f
     *d_c_prev = e * f;
 }
 
+/* Adam for one element (see nc.h, NC_KERNELS, and docs/determinism.md "Optimiser"). m is NULL
+ * when beta1 = 0: the first moment is then g itself. omb1 = 1 - beta1 and omb2 = 1 - beta2 are
+ * rounded once per call by the kernel. Each line is one formula of the definition; the vector
+ * form in kernels_simd.h is a copy. */
+static inline void nc_k_adam(float *p, float *m, float *v, float grad, float lr, float beta1,
+                             float omb1, float beta2, float omb2, float c1, float c2, float eps,
+                             float clip)
+{
+    float g = clip > 0.0f ? nc_k_min(nc_k_max(grad, -clip), clip) : grad;
+    float mn = g;
+    if (m) {
+        mn = fmaf(beta1, *m, omb1 * g);
+        *m = mn;
+    }
+    float vn = fmaf(beta2, *v, omb2 * (g * g));
+    *v = vn;
+    float u = (mn / c1) / (sqrtf(vn / c2) + eps);
+    *p = *p - lr * u;
+}
+
 /* Per-row scalars of the normalisations, computed once per row in scalar code on every path. */
 static inline float nc_k_rstd(float sumsq, size_t n, float eps)
 {

@@ -65,6 +65,16 @@ void nc_clamp_ref(float *y, const float *x, float lo, float hi, size_t n)
     for (size_t k = 0; k < n; k++) y[k] = nc_k_min(nc_k_max(x[k], lo), hi);
 }
 
+/* p, v, grad are (n); m is (n) or NULL (beta1 = 0) */
+void nc_adam_update_ref(float *p, float *m, float *v, const float *grad, float lr, float beta1,
+                        float beta2, float c1, float c2, float eps, float clip, size_t n)
+{
+    float omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
+    for (size_t k = 0; k < n; k++)
+        nc_k_adam(&p[k], m ? &m[k] : NULL, &v[k], grad[k], lr, beta1, omb1, beta2, omb2, c1, c2,
+                  eps, clip);
+}
+
 /* c, h, c_prev, f, i, g, o are (n) */
 void nc_lstm_cell_forward_ref(float *c, float *h, const float *c_prev, const float *f,
                               const float *i, const float *g, const float *o, size_t n)

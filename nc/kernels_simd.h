@@ -16,6 +16,7 @@
  *   v16 v16_load(const float *p), void v16_store(float *p, v16 v)  (unaligned)
  *   v16 v16_set1(float), v16_zero(void), v16_add/sub/mul/div(a, b)
  *   v16 v16_fma(a, b, c)           a*b + c rounded once
+ *   v16 v16_sqrt(a)                IEEE square root (SQRTPS, correctly rounded like sqrtf)
  *   v16 v16_min(a, b), v16_max(a, b)  MINPS/MAXPS semantics: a < b ? a : b, a > b ? a : b
  *   v16 v16_neg(a)                 sign flip (not 0 - a)
  *   v16 v16_select_lt(a, b, x, y)  a < b ? x : y
@@ -104,6 +105,35 @@ NC_TARGET void NC_FN(nc_clamp)(float *y, const float *x, float lo, float hi, siz
     size_t k = 0;
     for (; k + L <= n; k += L) v16_store(y + k, v16_min(v16_max(v16_load(x + k), vlo), vhi));
     for (; k < n; k++) y[k] = nc_k_min(nc_k_max(x[k], lo), hi);
+}
+
+/* p, v, grad are (n); m is (n) or NULL (beta1 = 0); mirrors nc_k_adam line for line */
+NC_TARGET void NC_FN(nc_adam_update)(float *p, float *m, float *v, const float *grad, float lr,
+                                     float beta1, float beta2, float c1, float c2, float eps,
+                                     float clip, size_t n)
+{
+    float omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
+    v16 vb1 = v16_set1(beta1), vomb1 = v16_set1(omb1), vb2 = v16_set1(beta2);
+    v16 vomb2 = v16_set1(omb2), vc1 = v16_set1(c1), vc2 = v16_set1(c2), veps = v16_set1(eps);
+    v16 vlr = v16_set1(lr), vlo = v16_set1(-clip), vhi = v16_set1(clip);
+    int do_clip = clip > 0.0f;
+    size_t k = 0;
+    for (; k + L <= n; k += L) {
+        v16 g = v16_load(grad + k);
+        if (do_clip) g = v16_min(v16_max(g, vlo), vhi);
+        v16 mn = g;
+        if (m) {
+            mn = v16_fma(vb1, v16_load(m + k), v16_mul(vomb1, g));
+            v16_store(m + k, mn);
+        }
+        v16 vn = v16_fma(vb2, v16_load(v + k), v16_mul(vomb2, v16_mul(g, g)));
+        v16_store(v + k, vn);
+        v16 u = v16_div(v16_div(mn, vc1), v16_add(v16_sqrt(v16_div(vn, vc2)), veps));
+        v16_store(p + k, v16_sub(v16_load(p + k), v16_mul(vlr, u)));
+    }
+    for (; k < n; k++)
+        nc_k_adam(&p[k], m ? &m[k] : NULL, &v[k], grad[k], lr, beta1, omb1, beta2, omb2, c1, c2,
+                  eps, clip);
 }
 
 /* c, h, c_prev, f, i, g, o are (n); mirrors nc_k_lstm_forward */

@@ -204,6 +204,15 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
     X(void, nc_max, (float *y, const float *a, const float *b, size_t n))                      \
     /* y = min(max(x, lo), hi) */                                                               \
     X(void, nc_clamp, (float *y, const float *x, float lo, float hi, size_t n))                \
+    /* Adam, one step on (n) elements (the formula and its order: docs/determinism.md,       */ \
+    /* "Optimiser"; nc_adam_step computes c1, c2). m is NULL when beta1 = 0 (then m = g).     */ \
+    /* p, m, v are updated in place; grad is read. No two arrays may overlap.                 */ \
+    /*   g = clip > 0 ? min(max(grad, -clip), clip) : grad                                    */ \
+    /*   m = fma(beta1, m, (1 - beta1)*g);  v = fma(beta2, v, (1 - beta2)*(g*g))             */ \
+    /*   u = (m / c1) / (sqrt(v / c2) + eps);  p = p - lr*u                                   */ \
+    X(void, nc_adam_update, (float *p, float *m, float *v, const float *grad, float lr,        \
+                             float beta1, float beta2, float c1, float c2, float eps,          \
+                             float clip, size_t n))                                            \
     /* LSTM cell, gates already activated; all (n); c may be c_prev:                          */ \
     /*   t = min(1 - f, i);  c = fma(c_prev, f, t*g);  h = o*c                                 */ \
     X(void, nc_lstm_cell_forward, (float *c, float *h, const float *c_prev, const float *f,    \
@@ -299,6 +308,58 @@ void nc_log_softmax_backward(float *dx, float *tmp, const float *dy, const float
  * NC_ERR_ARG (nothing written) if a target is >= N. */
 nc_status nc_cross_entropy(float *loss, const float *logp, const uint32_t *target, size_t M, size_t N);
 
+
+
+/* ---- Optimiser (optim.c) ---------------------------------------------------------------------
+ * Adam on a program's one parameter allocation and one gradient allocation (nc_program_params,
+ * nc_program_grads: n floats each, same layout). The formula and its exact order of operations
+ * are in docs/determinism.md, "Optimiser"; in short, at the k-th call (k = 1, 2, ...)
+ *     b1k = b1k*beta1, b2k = b2k*beta2 (float running products from 1, so no powf);
+ *     c1 = 1 - b1k, c2 = 1 - b2k;  then per element nc_adam_update (see NC_KERNELS).
+ * The moments live in one zeroed allocation (v, and m unless beta1 = 0). */
+typedef struct nc_adam_config {
+    float beta1; /* 0 = no first moment (NNCP's setting): no m array is allocated */
+    float beta2; /* e.g. 0.9999 */
+    float eps;   /* e.g. 1e-5 */
+    float clip;  /* per-element gradient clip to [-clip, clip] before use; 0 = off */
+} nc_adam_config;
+typedef struct nc_adam nc_adam;
+/* Optimiser state for n parameters, zeroed (step count 0). NULL on bad config (beta1 or beta2
+ * outside [0, 1), eps not > 0 or not finite, clip < 0 or NaN), on n too large, or no memory.
+ * n = 0 is allowed (steps then do nothing but count). Free with nc_adam_free. */
+nc_adam *nc_adam_new(size_t n, const nc_adam_config *cfg);
+void nc_adam_free(nc_adam *a); /* NULL allowed */
+/* One step: params -= lr * update, with bias correction computed from the step count inside (the
+ * k-th call uses step k = 1, 2, ...). grads are read, not changed. Threads split the n elements
+ * into fixed chunks; bits never depend on pool or ISA. params and grads must not overlap; pool
+ * may be NULL (this thread). NC_ERR_ARG (nothing changed, step not counted) if a is NULL, n is
+ * not the n given to nc_adam_new, a pointer is NULL while n > 0, or lr is NaN. */
+nc_status nc_adam_step(nc_adam *a, nc_pool *pool, float *params, const float *grads, size_t n,
+                       float lr);
+/* Bytes of the moment allocation: 4n (beta1 = 0) or 8n; 0 for NULL. */
+size_t nc_adam_state_bytes(const nc_adam *a);
+
+/* Learning-rate schedule, stored in file headers. Up to 4 points (step, lr) with strictly
+ * increasing steps; lr is piecewise linear between them, pt[0].lr before the first, and after
+ * the last either constant (decay = 0) or lr_last * sqrt(step_last / step) (decay = 1). Computed
+ * in float in a fixed order (docs/determinism.md, "Optimiser"), exact at every point, monotone on
+ * every segment, the same bits on every machine. */
+#define NC_LR_SCHED_MAX_POINTS 4
+typedef struct nc_lr_point {
+    uint64_t step;
+    float lr;
+} nc_lr_point;
+typedef struct nc_lr_sched {
+    uint32_t npoints; /* 1 .. NC_LR_SCHED_MAX_POINTS */
+    uint32_t decay;   /* 0: constant after the last point; 1: 1/sqrt decay */
+    nc_lr_point pt[NC_LR_SCHED_MAX_POINTS];
+} nc_lr_sched;
+/* NC_OK if s is a valid schedule: npoints in 1..4, steps strictly increasing, every lr finite
+ * and >= 0, decay 0 or 1, and with decay the last step >= 1. NC_ERR_ARG otherwise (or NULL).
+ * A decoder reading a schedule from a file checks it with this before use. */
+nc_status nc_lr_sched_check(const nc_lr_sched *s);
+/* The learning rate at `step`; 0 for a schedule nc_lr_sched_check refuses. */
+float nc_lr_schedule(const nc_lr_sched *s, uint64_t step);
 
 
 /* ---- Model bytecode (nc/ops.def graph.c program.c autodiff.c liveness.c timestep.c exec.c dump.c) -------
