@@ -31,9 +31,3 @@ nc_status lstm_graph_build(nc_graph **g, lstm_ids *ids, const lstm_cfg *k);
 uint64_t lstm_param_count(const lstm_cfg *k);
 
 #endif
-/* TEMPORARY until nc's optimiser lands */
-typedef struct nc_adam_config { float beta1, beta2, eps, clip; } nc_adam_config;
-typedef struct nc_adam nc_adam;
-nc_adam *nc_adam_new(size_t n, const nc_adam_config *c);
-void nc_adam_free(nc_adam *a);
-nc_status nc_adam_step(nc_adam *a, nc_pool *pool, float *p, const float *g, size_t n, float lr);

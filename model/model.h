@@ -50,6 +50,8 @@ void model_config_set(model_config *c, enum model_param k, uint32_t v);
 /* The value of k, or NC_ERR_CORRUPT if the config lacks it (a header without a needed key). */
 nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v);
 
+/* Whether key k holds a float's bits (else an unsigned integer). */
+int model_param_is_float(unsigned k);
 /* A float parameter stored as its IEEE-754 bits. */
 void model_config_setf(model_config *c, enum model_param k, float v);
 nc_status model_config_getf(const model_config *c, enum model_param k, float *v);

@@ -34,6 +34,11 @@ nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *
     return NC_OK;
 }
 
+int model_param_is_float(unsigned k)
+{
+    return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT;
+}
+
 void model_config_setf(model_config *c, enum model_param k, float v)
 {
     uint32_t u;

@@ -13,7 +13,8 @@
 #define NNZIP_VERSION "0.1.0"
 #define SUFFIX ".nnz"
 #define DEFAULT_LEVEL 5
-#define DEFAULT_MODEL "order2"
+#define MAX_SETS 32
+#define DEFAULT_MODEL "lstm"
 
 enum mode { MODE_COMPRESS, MODE_DECOMPRESS, MODE_TEST, MODE_LIST };
 
@@ -22,6 +23,8 @@ typedef struct options {
     int to_stdout, force, remove_input, verbosity; /* verbosity: 0 quiet, 1 normal, 2 verbose */
     int level, threads, progress;                  /* progress: -1 auto, 0 off, 1 on */
     const char *output, *model;
+    const char *sets[MAX_SETS]; /* --set NAME=VALUE overrides of the preset, in order */
+    int n_sets;
 } options;
 
 static const char *prog = "nnzip";
@@ -62,6 +65,8 @@ static void usage(FILE *f)
     for (const char *const *n = model_names(); *n; n++)
         fprintf(f, " %s", *n);
     fprintf(f, " (default %s)\n"
+               "      --set=NAME=VAL  override one parameter of the preset (names: see -l on a\n"
+               "                      .nnz file; stored in the header; repeatable)\n"
                "  -T, --threads=N     worker threads, 1..256 (never changes the output)\n"
                "      --progress      show progress even when stderr is not a terminal\n"
                "      --no-progress   never show progress\n"
@@ -164,7 +169,11 @@ static void list_file(const char *name, const uint8_t *data, size_t len)
            bytes / 1048576.0);
     for (unsigned i = 0; i < h.n_params; i++) {
         const char *pn = model_param_name(h.params[i].key);
-        if (pn)
+        float f;
+        memcpy(&f, &h.params[i].value, sizeof f);
+        if (pn && model_param_is_float(h.params[i].key))
+            printf(" %s=%g", pn, (double)f);
+        else if (pn)
             printf(" %s=%u", pn, h.params[i].value);
         else
             printf(" key%u=%u", h.params[i].key, h.params[i].value);
@@ -175,6 +184,8 @@ static void list_file(const char *name, const uint8_t *data, size_t len)
 }
 
 /* Returns 0 ok, 1 error, 2 warning. */
+static int apply_sets(model_config *cfg, const model_ops *ops, const options *o);
+
 static int process(const options *o, const char *in_name)
 {
     int from_stdin = !in_name || strcmp(in_name, "-") == 0;
@@ -223,6 +234,8 @@ static int process(const options *o, const char *in_name)
         const model_ops *ops = model_find_name(o->model);
         ops->preset(&cfg, o->level);
         cfg.level = (uint8_t)o->level;
+        if (apply_sets(&cfg, ops, o) != 0)
+            goto done;
         s = codec_compress(&out, &out_len, in, in_len, &cfg, &co);
         orig = in_len;
     } else {
@@ -306,6 +319,13 @@ static int set_value_option(options *o, char opt, const char *v)
         }
         o->model = v;
         return 0;
+    case 'S':
+        if (o->n_sets == MAX_SETS) {
+            fail(NULL, "at most %d --set options", MAX_SETS);
+            return -1;
+        }
+        o->sets[o->n_sets++] = v;
+        return 0;
     case 'T':
         if (parse_int(v, 1, 256, &o->threads) != 0) {
             fail(NULL, "threads must be 1..256, not '%s'", v);
@@ -316,6 +336,48 @@ static int set_value_option(options *o, char opt, const char *v)
     return -1;
 }
 
+/* --set NAME=VALUE: override one hyper-parameter of the preset (stored in the header, so the
+ * decoder needs nothing). Integers for integer parameters, decimals for float ones. */
+static int apply_sets(model_config *cfg, const model_ops *ops, const options *o)
+{
+    for (int i = 0; i < o->n_sets; i++) {
+        const char *a = o->sets[i], *eq = strchr(a, '=');
+        unsigned k = 0;
+        for (; eq && k < MP_COUNT; k++) {
+            const char *n = model_param_name(k);
+            if (n && strlen(n) == (size_t)(eq - a) && strncmp(a, n, (size_t)(eq - a)) == 0)
+                break;
+        }
+        if (!eq || k == MP_COUNT || !(cfg->present >> k & 1)) {
+            fail(NULL, "--set %s: not a parameter of model %s (see -l on a file)", a, ops->name);
+            return 1;
+        }
+        char *end;
+        errno = 0;
+        if (model_param_is_float(k)) {
+            float f = strtof(eq + 1, &end);
+            if (*end || end == eq + 1 || errno) {
+                fail(NULL, "--set %s: not a number", a);
+                return 1;
+            }
+            model_config_setf(cfg, (enum model_param)k, f);
+        } else {
+            unsigned long v = strtoul(eq + 1, &end, 10);
+            if (*end || end == eq + 1 || errno || eq[1] == '-' || v > UINT32_MAX) {
+                fail(NULL, "--set %s: not an unsigned integer", a);
+                return 1;
+            }
+            model_config_set(cfg, (enum model_param)k, (uint32_t)v);
+        }
+    }
+    nc_status st = ops->check(cfg);
+    if (st != NC_OK) {
+        fail(NULL, "these model parameters are out of range: %s", nc_status_str(st));
+        return 1;
+    }
+    return 0;
+}
+
 /* Returns 0 to go on, 1 on error, -1 to exit 0 (help/version). */
 static int parse_args(options *o, int argc, char **argv, char ***files, int *n_files)
 {
@@ -324,7 +386,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
         { "list", 'l' },     { "stdout", 'c' },     { "to-stdout", 'c' },  { "force", 'f' },
         { "keep", 'k' },     { "quiet", 'q' },      { "verbose", 'v' },    { "help", 'h' },
         { "version", 'V' },  { "output", 'o' },     { "model", 'm' },      { "threads", 'T' },
-        { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' },
+        { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' }, { "set", 'S' },
     };
     int only_files = 0;
     *n_files = 0;
@@ -354,7 +416,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             shorts[0] = longs[k].opt;
             flags = shorts;
             attached = eq ? eq + 1 : NULL;
-            if (attached && !strchr("omT", shorts[0])) {
+            if (attached && !strchr("omTS", shorts[0])) {
                 fail(NULL, "option '--%s' takes no value", longs[k].name);
                 return 1;
             }
@@ -375,7 +437,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'N': o->progress = 0; break;
             case 'h': usage(stdout); return -1;
             case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
-            case 'o': case 'm': case 'T': {
+            case 'o': case 'm': case 'T': case 'S': {
                 const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
                 if (!v || set_value_option(o, *f, v) != 0)
                     return 1;
