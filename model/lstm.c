@@ -25,8 +25,11 @@ typedef struct lstm {
     nc_pool *pool;
     nc_graph *graph;
     nc_program *train, *step; /* step: built on the first predict (the decoder's path) */
+    nc_feed *feed;            /* fills train's forward values from step's runs */
     lstm_ids tr, st;
     nc_adam *adam;
+    nc_lr_sched sched;
+    uint64_t updates;
     size_t nparam;
     uint32_t *sym_in, *tgt;   /* (T*S) */
     float *mask;              /* (T*S) */
@@ -53,6 +56,10 @@ static nc_status lstm_preset(model_config *c, int level)
     model_config_set(c, MP_EMBED, 32);
     model_config_set(c, MP_SEGMENT, 16);
     model_config_setf(c, MP_LR, 4e-3f);
+    model_config_setf(c, MP_LR_END, 4e-3f);
+    model_config_set(c, MP_LR_STEPS, 0);
+    model_config_set(c, MP_LR_DECAY, 0);
+    model_config_set(c, MP_BIGRAM, 0);
     model_config_setf(c, MP_BETA2, 0.9999f);
     model_config_setf(c, MP_ADAM_EPS, 1e-6f);
     model_config_setf(c, MP_INIT, 1.0f);
@@ -67,10 +74,12 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
     const struct { enum model_param p; uint32_t *v; } u[] = {
         { MP_SYMBOLS, &k->symbols }, { MP_STREAMS, &k->streams }, { MP_LAYERS, &k->layers },
         { MP_HIDDEN, &k->hidden },   { MP_EMBED, &k->embed },     { MP_SEGMENT, &k->segment },
-        { MP_SEED, &k->seed },       { MP_GATE_NORM, &k->gate_norm },
+        { MP_SEED, &k->seed },       { MP_GATE_NORM, &k->gate_norm }, { MP_BIGRAM, &k->bigram },
+        { MP_LR_STEPS, &k->lr_steps }, { MP_LR_DECAY, &k->lr_decay },
     };
     const struct { enum model_param p; float *v; } f[] = {
-        { MP_LR, &k->lr }, { MP_BETA2, &k->beta2 }, { MP_ADAM_EPS, &k->eps }, { MP_INIT, &k->init },
+        { MP_LR, &k->lr }, { MP_LR_END, &k->lr_end }, { MP_BETA2, &k->beta2 },
+        { MP_ADAM_EPS, &k->eps }, { MP_INIT, &k->init },
     };
     for (size_t i = 0; i < sizeof u / sizeof u[0] && st == NC_OK; i++)
         st = model_config_get(c, u[i].p, u[i].v);
@@ -85,6 +94,15 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
 #define MAX_PARAMS ((uint64_t)1 << 28)
 #define MAX_ROWS_X_WIDTH ((uint64_t)1 << 26)
 
+void lstm_schedule(nc_lr_sched *s, const lstm_cfg *k)
+{
+    memset(s, 0, sizeof *s);
+    s->npoints = k->lr_steps ? 2 : 1;
+    s->decay = k->lr_decay;
+    s->pt[0] = (nc_lr_point){ 0, k->lr };
+    s->pt[1] = (nc_lr_point){ k->lr_steps, k->lr_end };
+}
+
 static nc_status lstm_check(const model_config *c)
 {
     lstm_cfg k;
@@ -93,10 +111,15 @@ static nc_status lstm_check(const model_config *c)
         return st;
     if (k.symbols < 2 || k.symbols > 256 || k.streams < 1 || k.streams > 1024 || k.layers < 1
         || k.layers > LSTM_MAX_LAYERS || k.hidden < 1 || k.hidden > 4096 || k.embed < 1
-        || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1)
+        || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
+        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps))
         return NC_ERR_LIMIT;
-    if (!(k.lr > 0 && k.lr < 1) || !(k.beta2 >= 0 && k.beta2 < 1) || !(k.eps > 0 && k.eps < 1)
+    if (!(k.lr > 0 && k.lr < 1) || !(k.lr_end > 0 && k.lr_end < 1) || !(k.beta2 >= 0 && k.beta2 < 1) || !(k.eps > 0 && k.eps < 1)
         || !(k.init >= 0 && k.init <= 16))
+        return NC_ERR_LIMIT;
+    nc_lr_sched sched;
+    lstm_schedule(&sched, &k);
+    if (nc_lr_sched_check(&sched) != NC_OK)
         return NC_ERR_LIMIT;
     uint64_t rows = (uint64_t)k.segment * k.streams;
     uint64_t width = (uint64_t)k.layers * k.hidden * 32 + k.symbols * 4 + k.embed;
@@ -111,6 +134,7 @@ static void lstm_destroy(model *m)
     if (!x)
         return;
     nc_program_free(x->step);
+    nc_feed_free(x->feed);
     nc_program_free(x->train);
     nc_graph_free(x->graph);
     nc_adam_free(x->adam);
@@ -179,6 +203,7 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
     }
     size_t rows = (size_t)k->segment * k->streams, S = k->streams;
     nc_program_params(x->train, &x->nparam);
+    lstm_schedule(&x->sched, k);
     nc_adam_config ac = { .beta1 = 0.0f, .beta2 = k->beta2, .eps = k->eps, .clip = 0.0f };
     x->adam = nc_adam_new(x->nparam, &ac);
     x->sym_in = calloc(rows, sizeof *x->sym_in);
@@ -218,7 +243,7 @@ static nc_status make_step(lstm *x)
     nc_graph *one = NULL;
     if (!map)
         return NC_ERR_NOMEM;
-    nc_status st = nc_graph_timestep(x->graph, &one, map);
+    nc_status st = nc_feed_new(x->graph, x->train, &one, map, &x->feed);
     if (st == NC_OK) {
         x->st = x->tr;
         x->st.prob = map[x->tr.prob];
@@ -260,6 +285,10 @@ static nc_status lstm_predict(model *m, float *w, uint32_t n_active)
         return st;
     memcpy(w, nc_program_value(x->step, x->st.prob), S * k->symbols * sizeof *w);
     save_states(x->sstate, x->step, &x->st, k);
+    /* the training forward of this segment, one step at a time */
+    if ((st = nc_feed_step(x->feed, x->train, x->step, (int)x->t)) != NC_OK)
+        return st;
+    x->forward_done = x->t + 1 == k->segment;
     return NC_OK;
 }
 
@@ -298,7 +327,8 @@ static nc_status train(lstm *x)
         st = nc_program_backward(x->train, x->pool);
     if (st == NC_OK)
         st = nc_adam_step(x->adam, x->pool, nc_program_params(x->train, NULL),
-                          nc_program_grads(x->train, NULL), x->nparam, k->lr);
+                          nc_program_grads(x->train, NULL), x->nparam,
+                          nc_lr_schedule(&x->sched, x->updates++));
     if (st != NC_OK)
         return st;
     save_states(x->state, x->train, &x->tr, k);

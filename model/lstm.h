@@ -8,8 +8,9 @@
 
 /* The hyper-parameters, as read from a model_config. */
 typedef struct lstm_cfg {
-    uint32_t symbols, streams, layers, hidden, embed, segment, seed, gate_norm;
-    float lr, beta2, eps, init;
+    uint32_t symbols, streams, layers, hidden, embed, segment, seed, gate_norm, bigram;
+    uint32_t lr_steps, lr_decay;
+    float lr, lr_end, beta2, eps, init;
 } lstm_cfg;
 
 /* Value ids of one graph: the per-segment training graph, or (after nc_graph_timestep) the
@@ -22,6 +23,9 @@ typedef struct lstm_ids {
 } lstm_ids;
 
 nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c);
+/* The learning-rate schedule of k: lr falling linearly to lr_end over lr_steps updates, then
+ * constant or decaying as 1/sqrt. */
+void lstm_schedule(nc_lr_sched *s, const lstm_cfg *k);
 
 /* The segment graph of k: T = k->segment steps of S = k->streams streams. *g owned by the
  * caller; NULL and an error status if it cannot be built. */

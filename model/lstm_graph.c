@@ -100,6 +100,11 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
     int Wout = nc_g_param(g, L * H, V, NC_INIT_CONST, 0.0f);
     int bout = nc_g_param(g, 1, V, NC_INIT_CONST, 0.0f);
     int logits = nc_g_add_bias(g, nc_g_matmul(g, all, Wout), bout);
+    if (k->bigram) { /* order-1 statistics learned directly, while the LSTM is still slow */
+        int table = nc_g_param(g, V, V, NC_INIT_CONST, 0.0f);
+        int b = nc_g_gather(g, table, id->sym);
+        logits = nc_g_add(g, logits, b);
+    }
     int logp = nc_g_log_softmax(g, logits);
     id->prob = nc_g_exp(g, logp);
     int ce = nc_g_cross_entropy(g, logp, id->tgt);
@@ -125,5 +130,5 @@ uint64_t lstm_param_count(const lstm_cfg *k)
     uint64_t H = k->hidden, n = (uint64_t)k->symbols * k->embed;
     for (uint64_t l = 0; l < k->layers; l++)
         n += (k->embed + l * H + H) * 4 * H + 4 * H * (k->gate_norm ? 2 : 1);
-    return n + (k->layers * H + 1) * k->symbols;
+    return n + (k->layers * H + 1) * k->symbols + (k->bigram ? (uint64_t)k->symbols * k->symbols : 0);
 }

@@ -34,6 +34,10 @@ enum model_param {
     MP_ADAM_EPS = 38, /* Adam epsilon (float bits) */
     MP_INIT = 39,     /* initial weight scale, times 1/sqrt(fan-in) (float bits) */
     MP_GATE_NORM = 40, /* lstm: 1 = RMS-normalise each gate's pre-activation */
+    MP_LR_END = 41,   /* learning rate reached after lr_steps updates (float bits) */
+    MP_LR_STEPS = 42, /* updates over which lr falls linearly to lr_end (0: constant lr) */
+    MP_LR_DECAY = 43, /* 1: after lr_steps, lr_end * sqrt(lr_steps / update) */
+    MP_BIGRAM = 44,   /* lstm: 1 = a learned (symbols, symbols) table of the previous symbol adds to the logits */
     MP_COUNT = 64
 };
 

@@ -99,4 +99,12 @@ nc_status nc_autodiff(struct nc_graph *g);
 nc_status nc_plan(nc_program *p, int no_reuse);
 int nc_no_reuse_env(void);
 
+/* nc_graph_timestep that also tells, for every value v of g, where the one-step program holds it:
+ * origin[v] = NC_ORIGIN_INV (time-invariant: src[v] holds it at every step), NC_ORIGIN_TP (time-
+ * parallel: src[v] holds its S rows of the step just run), t >= 0 (written by step t: src[v]
+ * holds it when the one-step program has just run as step t), NC_ORIGIN_NONE (no counterpart:
+ * inputs, the loss, sums over rows, scratch). Used by feed.c. */
+enum { NC_ORIGIN_NONE = -3, NC_ORIGIN_INV = -2, NC_ORIGIN_TP = -1 };
+nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src);
+
 #endif

@@ -368,7 +368,27 @@ static nc_status convert(conv *c)
     return ng->err;
 }
 
-nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
+/* Where the one-step program holds each value of the segment (nc_timestep_origins). */
+static void origins(const conv *c, int *origin, int *src)
+{
+    for (int v = 0; v < c->g->nval; v++) {
+        origin[v] = NC_ORIGIN_NONE;
+        src[v] = -1;
+        switch (c->mode[v]) {
+        case M_INV: origin[v] = NC_ORIGIN_INV; src[v] = c->map[v]; break;
+        case M_TP: origin[v] = NC_ORIGIN_TP; src[v] = c->map[v]; break;
+        case M_STEP:
+            origin[v] = c->vstep[v];
+            src[v] = c->map[at(c, 0, c->vpos[v])];
+            break;
+        default: break;
+        }
+        if (src[v] < 0)
+            origin[v] = NC_ORIGIN_NONE;
+    }
+}
+
+static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src)
 {
     if (!out)
         return NC_ERR_ARG;
@@ -391,6 +411,8 @@ nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
         st = convert(&c);
     if (st == NC_OK && map)
         memcpy(map, c.map, (size_t)g->nval * sizeof *map);
+    if (st == NC_OK && origin)
+        origins(&c, origin, src);
     if (st == NC_OK)
         *out = c.ng;
     else
@@ -403,4 +425,14 @@ nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
     free(c.t1);
     free(c.map);
     return st;
+}
+
+nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
+{
+    return timestep(g, out, map, NULL, NULL);
+}
+
+nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src)
+{
+    return timestep(g, out, map, origin, src);
 }

@@ -475,6 +475,27 @@ nc_status nc_g_state(nc_graph *g, int in, int out);
  * meaning. NC_ERR_NOMEM. */
 nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map);
 
+/* The decoder's feed (feed.c). A decoder runs the one-step program T times, then trains on the
+ * segment with the training program, whose forward would compute every value again. A feed
+ * instead copies, after each step, that step's part of every value the training program's
+ * backward reads (and of its outputs) from the one-step program into the training workspace;
+ * after the last step nc_program_backward can run at once, with the same bits as forward +
+ * backward.
+ *
+ * nc_feed_new: g is the per-segment graph, train its program compiled with NC_COMPILE_GRAD. Builds
+ * in *one the one-step graph exactly as nc_graph_timestep does (same ids; map as there), with the
+ * values the feed copies also marked as outputs, and the feed in *out. Compile *one, then after
+ * each run of it as step t = 0 .. T-1 (in order) call nc_feed_step; after step T-1 the training
+ * program's forward counts as done (its loss value is not computed). The training program's
+ * inputs must then hold the segment's inputs, as for a normal run. NC_ERR_ARG as
+ * nc_graph_timestep; NC_ERR_UNSUPPORTED if the backward reads a value the one-step program never
+ * holds (a sum over rows, say); NC_ERR_NOMEM. Free with nc_feed_free (NULL allowed). */
+typedef struct nc_feed nc_feed;
+nc_status nc_feed_new(const nc_graph *g, const nc_program *train, nc_graph **one, int *map,
+                      nc_feed **out);
+nc_status nc_feed_step(nc_feed *f, nc_program *train, const nc_program *step, int t);
+void nc_feed_free(nc_feed *f);
+
 /* A 64-bit hash of everything that defines the graph (seed, values, shapes, init, instructions in
  * order, constants, marks; not the build or the machine). Compile is a pure function of the graph,
  * so equal fingerprints give equal programs. The encoder can store it and the decoder compare it:
