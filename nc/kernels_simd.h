@@ -453,4 +453,141 @@ NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *g
     return NC_OK;
 }
 
+/* ---- windowed multi-head attention (canonical semantics: kernels_ref.c) ---------------------- */
+/* Scores are vectorised across the window positions j, reading the unit's transposed keys
+ * kt[d][pos] so that 16 consecutive positions are one load; each lane is one score's fma chain
+ * in increasing d, exactly the reference chain. Outputs and gradients are vectorised across the
+ * feature index d, each lane one element's chain over j (or over (t, j)) in the reference order.
+ * Tails are the reference's scalar chains. The softmax pieces are this ISA's row kernels, which
+ * give the reference bits. */
+
+/* out (T*S,H*dv), p (T*S,H*W), kvt (P*S,H*(dk+dv)), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
+ * bias (H*W) */
+NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kvt, const float *q,
+                                  const float *k, const float *v, const float *bias, float scale,
+                                  const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *kt = kvt + (s * H + h) * (dk + dv) * P, *vt = kt + dk * P;
+    for (size_t pos = 0; pos < P; pos++) {
+        const float *kr = k + (pos * S + s) * H * dk + h * dk;
+        const float *vr = v + (pos * S + s) * H * dv + h * dv;
+        for (size_t e = 0; e < dk; e++) kt[e * P + pos] = kr[e];
+        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
+    }
+    v16 vscale = v16_set1(scale);
+    for (size_t t = 0; t < d->T; t++) {
+        const float *qr = q + (t * S + s) * H * dk + h * dk;
+        float *pr = p + (t * S + s) * H * W + h * W, m, sum;
+        size_t j = 0;
+        for (; j + L <= W; j += L) {
+            v16 acc = v16_zero();
+            for (size_t e = 0; e < dk; e++)
+                acc = v16_fma(v16_set1(qr[e]), v16_load(kt + e * P + t + j), acc);
+            v16 x = v16_mul(acc, vscale);
+            v16_store(pr + j, v16_add(x, v16_load(bias + h * W + j)));
+        }
+        for (; j < W; j++) {
+            float acc = 0.0f;
+            for (size_t e = 0; e < dk; e++) acc = fmaf(qr[e], kt[e * P + t + j], acc);
+            float x = acc * scale;
+            pr[j] = x + bias[h * W + j];
+        }
+        NC_FN(nc_row_max)(&m, pr, 1, W);
+        NC_FN(nc_row_sub)(pr, pr, &m, 1, W);
+        NC_FN(nc_vexp)(pr, pr, W);
+        NC_FN(nc_row_sum)(&sum, pr, 1, W);
+        NC_FN(nc_row_div)(pr, pr, &sum, 1, W);
+        float *orow = out + (t * S + s) * H * dv + h * dv;
+        size_t e = 0;
+        for (; e + L <= dv; e += L) {
+            v16 acc = v16_zero();
+            for (size_t jj = 0; jj < W; jj++)
+                acc = v16_fma(v16_set1(pr[jj]), v16_load(v + ((t + jj) * S + s) * H * dv + h * dv + e),
+                              acc);
+            v16_store(orow + e, acc);
+        }
+        for (; e < dv; e++) {
+            float acc = 0.0f;
+            for (size_t jj = 0; jj < W; jj++) acc = fmaf(pr[jj], vt[e * P + t + jj], acc);
+            orow[e] = acc;
+        }
+    }
+}
+
+/* ds (T*S,H*W), dout (T*S,H*dv), p (T*S,H*W), kvt as written by the forward */
+NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, const float *dout, const float *p,
+                                    const float *kvt, const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    const float *vt = kvt + (s * H + h) * (dk + dv) * P + dk * P;
+    for (size_t t = 0; t < d->T; t++) {
+        const float *dor = dout + (t * S + s) * H * dv + h * dv;
+        const float *pr = p + (t * S + s) * H * W + h * W;
+        float *dr = ds + (t * S + s) * H * W + h * W, dot;
+        size_t j = 0;
+        for (; j + L <= W; j += L) {
+            v16 acc = v16_zero();
+            for (size_t e = 0; e < dv; e++)
+                acc = v16_fma(v16_set1(dor[e]), v16_load(vt + e * P + t + j), acc);
+            v16_store(dr + j, acc);
+        }
+        for (; j < W; j++) {
+            float acc = 0.0f;
+            for (size_t e = 0; e < dv; e++) acc = fmaf(dor[e], vt[e * P + t + j], acc);
+            dr[j] = acc;
+        }
+        NC_FN(nc_row_dot)(&dot, dr, pr, 1, W);
+        NC_FN(nc_row_sub)(dr, dr, &dot, 1, W);
+        NC_FN(nc_mul)(dr, dr, pr, W);
+    }
+}
+
+/* dq (T*S,H*dk), dk (P*S,H*dk), dv (P*S,H*dv); ds, p (T*S,H*W); q, k, dout as in the forward */
+NC_TARGET void NC_FN(nc_attn_bwd_qkv)(float *dq, float *dk, float *dv, const float *ds,
+                                      const float *p, const float *q, const float *k,
+                                      const float *dout, float scale, const nc_attn_dims *d,
+                                      size_t s, size_t h, unsigned acc)
+{
+    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    if (!(acc & 2))
+        for (size_t pos = 0; pos < P; pos++)
+            memset(dk + (pos * S + s) * H * Dk + h * Dk, 0, Dk * sizeof *dk);
+    if (!(acc & 4))
+        for (size_t pos = 0; pos < P; pos++)
+            memset(dv + (pos * S + s) * H * Dv + h * Dv, 0, Dv * sizeof *dv);
+    for (size_t t = 0; t < d->T; t++) {
+        const float *qr = q + (t * S + s) * H * Dk + h * Dk;
+        const float *dor = dout + (t * S + s) * H * Dv + h * Dv;
+        const float *dr = ds + (t * S + s) * H * W + h * W, *pr = p + (t * S + s) * H * W + h * W;
+        float *dqr = dq + (t * S + s) * H * Dk + h * Dk;
+        size_t e = 0;
+        for (; e + L <= Dk; e += L) {
+            v16 a = (acc & 1) ? v16_load(dqr + e) : v16_zero();
+            for (size_t j = 0; j < W; j++)
+                a = v16_fma(v16_set1(dr[j] * scale),
+                            v16_load(k + ((t + j) * S + s) * H * Dk + h * Dk + e), a);
+            v16_store(dqr + e, a);
+        }
+        for (; e < Dk; e++) {
+            float a = (acc & 1) ? dqr[e] : 0.0f;
+            for (size_t j = 0; j < W; j++)
+                a = fmaf(dr[j] * scale, k[((t + j) * S + s) * H * Dk + h * Dk + e], a);
+            dqr[e] = a;
+        }
+        for (size_t j = 0; j < W; j++) {
+            float g = dr[j] * scale;
+            float *dkr = dk + ((t + j) * S + s) * H * Dk + h * Dk;
+            float *dvr = dv + ((t + j) * S + s) * H * Dv + h * Dv;
+            v16 vg = v16_set1(g), vp = v16_set1(pr[j]);
+            for (e = 0; e + L <= Dk; e += L)
+                v16_store(dkr + e, v16_fma(vg, v16_load(qr + e), v16_load(dkr + e)));
+            for (; e < Dk; e++) dkr[e] = fmaf(g, qr[e], dkr[e]);
+            for (e = 0; e + L <= Dv; e += L)
+                v16_store(dvr + e, v16_fma(vp, v16_load(dor + e), v16_load(dvr + e)));
+            for (; e < Dv; e++) dvr[e] = fmaf(pr[j], dor[e], dvr[e]);
+        }
+    }
+}
+
 #undef L

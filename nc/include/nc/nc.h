@@ -177,6 +177,13 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
  *   which fixes the result for signed zeros (and NaN). fma(a,b,c) is a*b+c rounded once.
  *   sum16(...) is the canonical row reduction: 16 interleaved partial sums, a fixed pairwise
  *   tree, then the tail in index order. */
+/* Shape of a windowed attention (ATTENTION op): T query steps of S streams, H heads of dk (query,
+ * key) and dv (value) columns, mem earlier positions; the window has W = mem + 1 positions and
+ * keys/values P = mem + T. */
+typedef struct nc_attn_dims {
+    size_t T, S, mem, heads, dk, dv;
+} nc_attn_dims;
+
 #define NC_KERNELS(X)                                                                           \
     /* ---- elementary functions, y[i] = f(x[i]), all (n); y may equal x (math.c) */          \
     X(void, nc_vexp, (float *y, const float *x, size_t n))                                     \
@@ -261,7 +268,22 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
     /* table_grad[idx[r]] += grad[r] for r = 0, 1, ... in that order, so repeated indices     */ \
     /* always accumulate in increasing r. NC_ERR_ARG (nothing written) if some idx >= V.      */ \
     X(nc_status, nc_scatter_add_rows, (float *table_grad, const float *grad,                   \
-                                       const uint32_t *idx, size_t M, size_t N, size_t V))
+                                       const uint32_t *idx, size_t M, size_t N, size_t V))     \
+    /* ---- windowed multi-head attention, one (stream s, head h) unit per call: nc_attn_dims  */ \
+    /* and the op ATTENTION (docs/determinism.md "Attention"). Rows of unit (s,h) are         */ \
+    /* disjoint from every other unit's, so units may run on different threads.              */ \
+    /* Forward: q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv), bias (H*W) -> out (T*S,H*dv),      */ \
+    /* p (T*S,H*W), kvt (P*S,H*(dk+dv)): the unit's keys and values transposed (saved).      */ \
+    X(void, nc_attn_fwd, (float *out, float *p, float *kvt, const float *q, const float *k,    \
+                          const float *v, const float *bias, float scale,                      \
+                          const nc_attn_dims *d, size_t s, size_t h))                          \
+    /* ds (T*S,H*W) = gradient of the scores from dout (T*S,H*dv), p and kvt */                 \
+    X(void, nc_attn_bwd_p, (float *ds, const float *dout, const float *p, const float *kvt,    \
+                            const nc_attn_dims *d, size_t s, size_t h))                        \
+    /* dq, dk, dv from ds, p, q, k, dout; bit k of acc: output k (dq, dk, dv) accumulates */   \
+    X(void, nc_attn_bwd_qkv, (float *dq, float *dk, float *dv, const float *ds, const float *p, \
+                              const float *q, const float *k, const float *dout, float scale,  \
+                              const nc_attn_dims *d, size_t s, size_t h, unsigned acc))
 
 #define NC_KERNEL_DECLARE_REF(ret, name, params) ret name##_ref params;
 #define NC_KERNEL_DECLARE_AVX2(ret, name, params) ret name##_avx2 params;
@@ -366,6 +388,24 @@ int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n); /* rows [r0, r0+n)
  * O(n^2). */
 int nc_g_concat_rows_n(nc_graph *g, const int *v, size_t n);
 int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n);
+int nc_g_transpose(nc_graph *g, int x);              /* (M,N) -> (N,M) */
+/* The same elements in row-major order as (rows, cols); rows*cols must equal x's count. */
+int nc_g_reshape(nc_graph *g, int x, size_t rows, size_t cols);
+/* Windowed multi-head attention with a key/value memory (Transformer-XL style, sliding window),
+ * so every query row attends to the same number of positions and causality is structural.
+ * q is (T*S, H*dk) time-major; k (P*S, H*dk) and v (P*S, H*dv) hold P = mem + T positions: the
+ * mem positions before step 0 followed by the T current ones (in a model, concat_rows of a memory
+ * state input and the current keys); bias is a (1, H*W) parameter, W = mem + 1, the learned
+ * relative-position bias (index j = 0 the oldest position of the window, W-1 the current one).
+ * mem is derived from the row counts: rows(k) - rows(q) = mem * S. Query row t*S+s, head h,
+ * attends to rows (t+j)*S+s, j = 0 .. mem, with
+ *     score_j = (scale * dot(q_h, k_h)) + bias[h*W + j],  p = softmax_j(score),
+ *     out_h   = sum_j p_j v_h
+ * in the canonical orders of docs/determinism.md ("Attention"). Returns out (T*S, H*dv).
+ * NC_ERR_ARG (sticky) unless rows(q) % S == 0, rows(k) = rows(v) >= rows(q), their difference a
+ * multiple of S, cols(q) == cols(k), both cols(q) and cols(v) multiples of H, bias (1, H*W). */
+int nc_g_attention(nc_graph *g, int q, int k, int v, int bias, size_t streams, size_t heads,
+                   float scale);
 /* (1,1): each row summed in the canonical row order (sum16), then the row sums added in
  * increasing row order starting from +0. */
 int nc_g_sum_all(nc_graph *g, int x);
