@@ -454,12 +454,117 @@ NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *g
 }
 
 /* ---- windowed multi-head attention (canonical semantics: kernels_ref.c) ---------------------- */
-/* Scores are vectorised across the window positions j, reading the unit's transposed keys
- * kt[d][pos] so that 16 consecutive positions are one load; each lane is one score's fma chain
- * in increasing d, exactly the reference chain. Outputs and gradients are vectorised across the
- * feature index d, each lane one element's chain over j (or over (t, j)) in the reference order.
- * Tails are the reference's scalar chains. The softmax pieces are this ISA's row kernels, which
- * give the reference bits. */
+/* Dots against the window are vectorised across the window positions j, reading a transposed
+ * copy xt[e][pos] so that 16 consecutive positions are one load: each lane is one dot's fma chain
+ * in increasing e, exactly the reference chain. When W is not a multiple of 16 the last block
+ * starts at W-16 and overlaps the one before: overlapping lanes recompute the same chains and
+ * store the same bits, so there is no scalar tail (W < 16 runs the scalar chains). Sums over the
+ * window (out, dq) are vectorised across the feature index e, each lane one element's chain over
+ * j in increasing j; four query steps run together so that eight independent fma chains hide the
+ * fma latency. dk and dv accumulate element by element in the reference order (t, then j). The
+ * softmax pieces are this ISA's row kernels, which give the reference bits. */
+
+/* dst[t][j] = fma chain over e < n of a_t[e] * xt[e*P + t + j], from +0, for t < T, j < W;
+ * a_t = a + t*lda, dst row t = dst + t*ldd */
+NC_TARGET static void NC_FN(attn_window_dots)(float *dst, size_t ldd, const float *a, size_t lda,
+                                              const float *xt, size_t P, size_t n, size_t T,
+                                              size_t W)
+{
+    size_t t = 0;
+    if (W >= L) {
+        for (; t + 4 <= T; t += 4) {
+            const float *a0 = a + t * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+            for (size_t j = 0; j < W; j += L) {
+                if (j + L > W)
+                    j = W - L; /* the overlapping last block */
+                v16 s0 = v16_zero(), s1 = v16_zero(), s2 = v16_zero(), s3 = v16_zero();
+                for (size_t e = 0; e < n; e++) {
+                    const float *x = xt + e * P + t + j;
+                    s0 = v16_fma(v16_set1(a0[e]), v16_load(x), s0);
+                    s1 = v16_fma(v16_set1(a1[e]), v16_load(x + 1), s1);
+                    s2 = v16_fma(v16_set1(a2[e]), v16_load(x + 2), s2);
+                    s3 = v16_fma(v16_set1(a3[e]), v16_load(x + 3), s3);
+                }
+                v16_store(dst + t * ldd + j, s0);
+                v16_store(dst + (t + 1) * ldd + j, s1);
+                v16_store(dst + (t + 2) * ldd + j, s2);
+                v16_store(dst + (t + 3) * ldd + j, s3);
+            }
+        }
+        for (; t < T; t++) {
+            const float *a0 = a + t * lda;
+            for (size_t j = 0; j < W; j += L) {
+                if (j + L > W)
+                    j = W - L;
+                v16 s0 = v16_zero();
+                for (size_t e = 0; e < n; e++)
+                    s0 = v16_fma(v16_set1(a0[e]), v16_load(xt + e * P + t + j), s0);
+                v16_store(dst + t * ldd + j, s0);
+            }
+        }
+    }
+    for (; t < T; t++)
+        for (size_t j = 0; j < W; j++) {
+            float acc = 0.0f;
+            for (size_t e = 0; e < n; e++) acc = fmaf(a[t * lda + e], xt[e * P + t + j], acc);
+            dst[t * ldd + j] = acc;
+        }
+}
+
+/* y_t[e] = fma chain over j < W in increasing j of c_t[j] * x_{t+j}[e], c_t[j] = w_t[j] (or
+ * w_t[j] * scale rounded, when scaled), starting from +0 (or from y_t[e], when acc); for t < T,
+ * e < n; w_t = w + t*ldw, y_t = y + t*ldy, x_pos = x + pos*ldx */
+NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *w, size_t ldw,
+                                             const float *x, size_t ldx, size_t n, size_t T,
+                                             size_t W, int scaled, float scale, int acc)
+{
+    size_t t = 0;
+    for (; t + 4 <= T; t += 4) {
+        const float *w0 = w + t * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        float *y0 = y + t * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+        for (size_t e = 0; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero(), s1 = acc ? v16_load(y1 + e) : v16_zero();
+            v16 s2 = acc ? v16_load(y2 + e) : v16_zero(), s3 = acc ? v16_load(y3 + e) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                const float *xr = x + (t + j) * ldx + e;
+                float c0 = w0[j], c1 = w1[j], c2 = w2[j], c3 = w3[j];
+                if (scaled) {
+                    c0 = c0 * scale, c1 = c1 * scale;
+                    c2 = c2 * scale, c3 = c3 * scale;
+                }
+                s0 = v16_fma(v16_set1(c0), v16_load(xr), s0);
+                s1 = v16_fma(v16_set1(c1), v16_load(xr + ldx), s1);
+                s2 = v16_fma(v16_set1(c2), v16_load(xr + 2 * ldx), s2);
+                s3 = v16_fma(v16_set1(c3), v16_load(xr + 3 * ldx), s3);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y1 + e, s1);
+            v16_store(y2 + e, s2);
+            v16_store(y3 + e, s3);
+        }
+    }
+    for (; t < T; t++) {
+        const float *w0 = w + t * ldw;
+        float *y0 = y + t * ldy;
+        for (size_t e = 0; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                float c0 = scaled ? w0[j] * scale : w0[j];
+                s0 = v16_fma(v16_set1(c0), v16_load(x + (t + j) * ldx + e), s0);
+            }
+            v16_store(y0 + e, s0);
+        }
+    }
+    for (t = 0; t < T; t++) /* the feature tail, n % 16 */
+        for (size_t e = n - n % L; e < n; e++) {
+            float s0 = acc ? y[t * ldy + e] : 0.0f;
+            for (size_t j = 0; j < W; j++) {
+                float c0 = scaled ? w[t * ldw + j] * scale : w[t * ldw + j];
+                s0 = fmaf(c0, x[(t + j) * ldx + e], s0);
+            }
+            y[t * ldy + e] = s0;
+        }
+}
 
 /* out (T*S,H*dv), p (T*S,H*W), kvt (P*S,H*(dk+dv)), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
  * bias (H*W) */
@@ -475,22 +580,19 @@ NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kvt, const float 
         for (size_t e = 0; e < dk; e++) kt[e * P + pos] = kr[e];
         for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
     }
+    float *p0 = p + s * H * W + h * W;
+    size_t ldp = S * H * W;
+    NC_FN(attn_window_dots)(p0, ldp, q + s * H * dk + h * dk, S * H * dk, kt, P, dk, d->T, W);
     v16 vscale = v16_set1(scale);
     for (size_t t = 0; t < d->T; t++) {
-        const float *qr = q + (t * S + s) * H * dk + h * dk;
-        float *pr = p + (t * S + s) * H * W + h * W, m, sum;
+        float *pr = p0 + t * ldp, m, sum;
         size_t j = 0;
         for (; j + L <= W; j += L) {
-            v16 acc = v16_zero();
-            for (size_t e = 0; e < dk; e++)
-                acc = v16_fma(v16_set1(qr[e]), v16_load(kt + e * P + t + j), acc);
-            v16 x = v16_mul(acc, vscale);
+            v16 x = v16_mul(v16_load(pr + j), vscale);
             v16_store(pr + j, v16_add(x, v16_load(bias + h * W + j)));
         }
         for (; j < W; j++) {
-            float acc = 0.0f;
-            for (size_t e = 0; e < dk; e++) acc = fmaf(qr[e], kt[e * P + t + j], acc);
-            float x = acc * scale;
+            float x = pr[j] * scale;
             pr[j] = x + bias[h * W + j];
         }
         NC_FN(nc_row_max)(&m, pr, 1, W);
@@ -498,21 +600,9 @@ NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kvt, const float 
         NC_FN(nc_vexp)(pr, pr, W);
         NC_FN(nc_row_sum)(&sum, pr, 1, W);
         NC_FN(nc_row_div)(pr, pr, &sum, 1, W);
-        float *orow = out + (t * S + s) * H * dv + h * dv;
-        size_t e = 0;
-        for (; e + L <= dv; e += L) {
-            v16 acc = v16_zero();
-            for (size_t jj = 0; jj < W; jj++)
-                acc = v16_fma(v16_set1(pr[jj]), v16_load(v + ((t + jj) * S + s) * H * dv + h * dv + e),
-                              acc);
-            v16_store(orow + e, acc);
-        }
-        for (; e < dv; e++) {
-            float acc = 0.0f;
-            for (size_t jj = 0; jj < W; jj++) acc = fmaf(pr[jj], vt[e * P + t + jj], acc);
-            orow[e] = acc;
-        }
     }
+    NC_FN(attn_window_sum)(out + s * H * dv + h * dv, S * H * dv, p0, ldp, v + s * H * dv + h * dv,
+                           S * H * dv, dv, d->T, W, 0, 0.0f, 0);
 }
 
 /* ds (T*S,H*W), dout (T*S,H*dv), p (T*S,H*W), kvt as written by the forward */
@@ -521,25 +611,46 @@ NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, const float *dout, const float *p
 {
     size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
     const float *vt = kvt + (s * H + h) * (dk + dv) * P + dk * P;
+    size_t ldp = S * H * W;
+    float *d0 = ds + s * H * W + h * W;
+    NC_FN(attn_window_dots)(d0, ldp, dout + s * H * dv + h * dv, S * H * dv, vt, P, dv, d->T, W);
     for (size_t t = 0; t < d->T; t++) {
-        const float *dor = dout + (t * S + s) * H * dv + h * dv;
-        const float *pr = p + (t * S + s) * H * W + h * W;
-        float *dr = ds + (t * S + s) * H * W + h * W, dot;
-        size_t j = 0;
-        for (; j + L <= W; j += L) {
-            v16 acc = v16_zero();
-            for (size_t e = 0; e < dv; e++)
-                acc = v16_fma(v16_set1(dor[e]), v16_load(vt + e * P + t + j), acc);
-            v16_store(dr + j, acc);
-        }
-        for (; j < W; j++) {
-            float acc = 0.0f;
-            for (size_t e = 0; e < dv; e++) acc = fmaf(dor[e], vt[e * P + t + j], acc);
-            dr[j] = acc;
-        }
+        const float *pr = p + t * ldp + s * H * W + h * W;
+        float *dr = d0 + t * ldp, dot;
         NC_FN(nc_row_dot)(&dot, dr, pr, 1, W);
         NC_FN(nc_row_sub)(dr, dr, &dot, 1, W);
         NC_FN(nc_mul)(dr, dr, pr, W);
+    }
+}
+
+#define NC_ATTN_CHUNK 4096 /* floats of the stack copies of dk and dv rows (16 KiB each) */
+
+/* Rows pos in [p0, p1) of dk (row pos at dkr + (pos - p0)*lk) and dv += the terms of every (t, j) with
+ * t + j = pos, in increasing t: dk_pos += (ds_t[j] * scale) * q_t, dv_pos += p_t[j] * dout_t. */
+NC_TARGET static void NC_FN(attn_kv_grad)(float *dkr, size_t lk, float *dvr, size_t lv, size_t p0,
+                                          size_t p1, const float *ds, const float *p,
+                                          const float *q, const float *dout, float scale,
+                                          const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1;
+    size_t t0 = p0 > d->mem ? p0 - d->mem : 0;
+    for (size_t t = t0; t < d->T && t < p1; t++) {
+        const float *qr = q + (t * S + s) * H * Dk + h * Dk;
+        const float *dor = dout + (t * S + s) * H * Dv + h * Dv;
+        const float *dr = ds + (t * S + s) * H * W + h * W, *pr = p + (t * S + s) * H * W + h * W;
+        size_t j0 = p0 > t ? p0 - t : 0, j1 = p1 - t < W ? p1 - t : W;
+        for (size_t j = j0; j < j1; j++) {
+            float g = dr[j] * scale;
+            float *kk = dkr + (t + j - p0) * lk, *vv = dvr + (t + j - p0) * lv;
+            v16 vg = v16_set1(g), vp = v16_set1(pr[j]);
+            size_t e = 0;
+            for (; e + L <= Dk; e += L)
+                v16_store(kk + e, v16_fma(vg, v16_load(qr + e), v16_load(kk + e)));
+            for (; e < Dk; e++) kk[e] = fmaf(g, qr[e], kk[e]);
+            for (e = 0; e + L <= Dv; e += L)
+                v16_store(vv + e, v16_fma(vp, v16_load(dor + e), v16_load(vv + e)));
+            for (; e < Dv; e++) vv[e] = fmaf(pr[j], dor[e], vv[e]);
+        }
     }
 }
 
@@ -556,36 +667,29 @@ NC_TARGET void NC_FN(nc_attn_bwd_qkv)(float *dq, float *dk, float *dv, const flo
     if (!(acc & 4))
         for (size_t pos = 0; pos < P; pos++)
             memset(dv + (pos * S + s) * H * Dv + h * Dv, 0, Dv * sizeof *dv);
-    for (size_t t = 0; t < d->T; t++) {
-        const float *qr = q + (t * S + s) * H * Dk + h * Dk;
-        const float *dor = dout + (t * S + s) * H * Dv + h * Dv;
-        const float *dr = ds + (t * S + s) * H * W + h * W, *pr = p + (t * S + s) * H * W + h * W;
-        float *dqr = dq + (t * S + s) * H * Dk + h * Dk;
-        size_t e = 0;
-        for (; e + L <= Dk; e += L) {
-            v16 a = (acc & 1) ? v16_load(dqr + e) : v16_zero();
-            for (size_t j = 0; j < W; j++)
-                a = v16_fma(v16_set1(dr[j] * scale),
-                            v16_load(k + ((t + j) * S + s) * H * Dk + h * Dk + e), a);
-            v16_store(dqr + e, a);
+    NC_FN(attn_window_sum)(dq + s * H * Dk + h * Dk, S * H * Dk, ds + s * H * W + h * W,
+                           S * H * W, k + s * H * Dk + h * Dk, S * H * Dk, Dk, d->T, W, 1, scale,
+                           (int)(acc & 1));
+    /* dk and dv accumulate in a contiguous copy of a range of positions (rows of one unit lie
+     * S*H*dk floats apart, which thrashes the cache): a float copy is exact and each element
+     * still receives its terms in increasing t, so the bits are those of the reference. */
+    float lk[NC_ATTN_CHUNK], lv[NC_ATTN_CHUNK];
+    size_t wide = Dk > Dv ? Dk : Dv, Pc = wide ? NC_ATTN_CHUNK / wide : P;
+    if (Pc == 0) { /* very wide heads: in place */
+        NC_FN(attn_kv_grad)(dk + s * H * Dk + h * Dk, S * H * Dk, dv + s * H * Dv + h * Dv, S * H * Dv,
+                            0, P, ds, p, q, dout, scale, d, s, h);
+        return;
+    }
+    for (size_t p0 = 0; p0 < P; p0 += Pc) {
+        size_t p1 = p0 + Pc < P ? p0 + Pc : P;
+        for (size_t pos = p0; pos < p1; pos++) {
+            memcpy(lk + (pos - p0) * Dk, dk + (pos * S + s) * H * Dk + h * Dk, Dk * sizeof *lk);
+            memcpy(lv + (pos - p0) * Dv, dv + (pos * S + s) * H * Dv + h * Dv, Dv * sizeof *lv);
         }
-        for (; e < Dk; e++) {
-            float a = (acc & 1) ? dqr[e] : 0.0f;
-            for (size_t j = 0; j < W; j++)
-                a = fmaf(dr[j] * scale, k[((t + j) * S + s) * H * Dk + h * Dk + e], a);
-            dqr[e] = a;
-        }
-        for (size_t j = 0; j < W; j++) {
-            float g = dr[j] * scale;
-            float *dkr = dk + ((t + j) * S + s) * H * Dk + h * Dk;
-            float *dvr = dv + ((t + j) * S + s) * H * Dv + h * Dv;
-            v16 vg = v16_set1(g), vp = v16_set1(pr[j]);
-            for (e = 0; e + L <= Dk; e += L)
-                v16_store(dkr + e, v16_fma(vg, v16_load(qr + e), v16_load(dkr + e)));
-            for (; e < Dk; e++) dkr[e] = fmaf(g, qr[e], dkr[e]);
-            for (e = 0; e + L <= Dv; e += L)
-                v16_store(dvr + e, v16_fma(vp, v16_load(dor + e), v16_load(dvr + e)));
-            for (; e < Dv; e++) dvr[e] = fmaf(pr[j], dor[e], dvr[e]);
+        NC_FN(attn_kv_grad)(lk, Dk, lv, Dv, p0, p1, ds, p, q, dout, scale, d, s, h);
+        for (size_t pos = p0; pos < p1; pos++) {
+            memcpy(dk + (pos * S + s) * H * Dk + h * Dk, lk + (pos - p0) * Dk, Dk * sizeof *lk);
+            memcpy(dv + (pos * S + s) * H * Dv + h * Dv, lv + (pos - p0) * Dv, Dv * sizeof *lv);
         }
     }
 }

@@ -106,13 +106,23 @@ static const size_t Ss[] = {1, 2, 3}, Ts[] = {1, 2, 5, 9}, Mems[] = {0, 1, 2, 7,
 static const size_t Hs[] = {1, 2, 3}, Ds[] = {1, 3, 5, 15, 16, 17, 32, 33};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Fixed shapes: the NNCP-like one, and heads so wide that the dk/dv stack copies of the SIMD
+ * backward take several position chunks (P * max(dk, dv) > 4096) or none at all (> 4096). */
+static const nc_attn_dims fixed[] = {
+    {8, 2, 32, 2, 32, 32}, {9, 1, 33, 1, 257, 100}, {5, 2, 7, 1, 31, 700},
+    {2, 1, 1, 1, 4100, 17}, {1, 1, 2, 1, 3, 4097},
+};
+
 static void check_simd(const variant *ref, const variant *vt, int cases)
 {
-    for (int c = 0; c < cases; c++) {
+    int nfixed = (int)COUNT(fixed);
+    for (int c = 0; c < cases + nfixed; c++) {
         nc_attn_dims d = {Ts[test_rand_below(&rng, COUNT(Ts))], Ss[test_rand_below(&rng, COUNT(Ss))],
                           Mems[test_rand_below(&rng, COUNT(Mems))],
                           Hs[test_rand_below(&rng, COUNT(Hs))], Ds[test_rand_below(&rng, COUNT(Ds))],
                           Ds[test_rand_below(&rng, COUNT(Ds))]};
+        if (c >= cases)
+            d = fixed[c - cases];
         float scale = c % 3 == 0 ? 4.0f : 0.3535f; /* large scores too: wide softmax range */
         sizes z = sizes_of(&d);
         bufs in, init, a, b;
