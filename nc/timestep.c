@@ -20,7 +20,14 @@
  * ops kept are row-wise (row r of the result reads row r of the row-aligned operands and all of
  * the time-invariant ones: parameters and what is computed from them alone), so S rows give the
  * bits those rows have inside T*S. What is not row-wise (a sum over all rows, a time-parallel
- * slice or concat of rows) is dropped when nothing needed reads it (the loss), else refused. */
+ * slice or concat of rows) is dropped when nothing needed reads it (the loss), else refused.
+ *
+ * Attention reads a window of earlier steps, which no one-step recurrence carries: its keys and
+ * values come from kall = concat_rows(kin, kcur) with kin a memory state of mem*S rows, and the
+ * state output slice_rows(kall, T*S, mem*S) keeps the last mem positions (memory_op below). The
+ * one-step graph runs the same concat on S current rows, so kall holds exactly the W = mem + 1
+ * positions the segment's query row of that step reads, in the same order; the attention kernel
+ * computes each query row from those W rows alone, so the bits match. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -426,8 +426,10 @@ nc_status nc_g_step(nc_graph *g, int t);
 nc_status nc_g_state(nc_graph *g, int in, int out);
 
 /* The per-timestep conversion (docs/architecture.md, "Per-timestep conversion"). g is a
- * per-segment forward graph over T steps of S streams: S is the row count of its states (at least
- * one; all equal), T is 1 + the largest step tag. Builds in *out a new graph that runs ONE step
+ * per-segment forward graph over T steps of S streams: S is the streams argument of its
+ * ATTENTION instructions (all equal) or, without attention, the row count of its states (at least
+ * one; all equal); T is 1 + the largest step tag, or without step tags rows(q)/S of the
+ * attention. Builds in *out a new graph that runs ONE step
  * of the S streams and gives, step after step, the same bits as g gives for that step:
  * time-parallel values of T*S rows (and inputs of T*S rows, such as the symbol indices) get S
  * rows; the instructions of step 0 are kept and those of steps >= 1 dropped, after checking that
@@ -438,6 +440,18 @@ nc_status nc_g_state(nc_graph *g, int in, int out);
  * the step-0 value in its place. The loss, and whatever sums over all rows, is dropped (the
  * per-timestep graph has no loss).
  *
+ * Key/value memory states (attention): a state input kin of mem*S rows read by a time-parallel
+ * kall = concat_rows(kin, kcur) (kcur time-parallel, T*S rows), kall read only by ATTENTION (as
+ * k or v) and by slice_rows(kall, T*S, mem*S), which must be the state output paired with kin.
+ * In *out kall has (mem+1)*S rows, the attention S query rows and the state output becomes
+ * slice_rows(kall, S, mem*S): run step after step with the state carried, every query row reads
+ * the same W = mem+1 key/value rows in the same order as in g, so its bits are the same.
+ * ATTENTION must be time-parallel (untagged); with mem = 0 its k and v are plain time-parallel
+ * values and no state is needed. Memory states and step-carried states (S rows) may be mixed;
+ * a state input read by a time-parallel concat_rows is a memory state and may be read by
+ * nothing else. TRANSPOSE and RESHAPE are kept on time-invariant values and refused on
+ * time-parallel ones.
+ *
  * Value ids are kept: parameters (same order, so the same parameter allocation layout), inputs,
  * and every value computed by a kept instruction have the same id in *out as in g. If map is not
  * NULL it receives nc_graph_value_count(g) entries: map[v] = the id in *out of the value standing
@@ -446,12 +460,14 @@ nc_status nc_g_state(nc_graph *g, int in, int out);
  * than state outputs, partial concatenations, the loss). Outputs and states are carried over.
  * *out is owned by the caller (nc_graph_free); g is unchanged.
  *
- * NC_ERR_ARG (*out NULL) when g has an error status or a gradient-only op, has no state or no
- * step, or anything the rewrite cannot prove equivalent: steps out of order or of different
+ * NC_ERR_ARG (*out NULL) when g has an error status or a gradient-only op, has neither an
+ * attention nor a state and a step, or anything the rewrite cannot prove equivalent: steps out of order or of different
  * structure, a step reading a value of a step other than its own or the previous one, a state
  * input read outside step 0, a time-parallel instruction mixing rows of different steps or not
  * row-wise, a state output that is not a value of the last step, an output that would change
- * meaning. NC_ERR_NOMEM. */
+ * meaning; an attention tagged with a step or with another S, a memory state read twice or by a
+ * step, its concat read by anything but attention and its slice (or marked as an output), a
+ * memory state output that is not exactly that slice. NC_ERR_NOMEM. */
 nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map);
 
 /* A 64-bit hash of everything that defines the graph (seed, values, shapes, init, instructions in
