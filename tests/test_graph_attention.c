@@ -257,12 +257,14 @@ static void test_bit_identity(void)
     printf("%d runs compared (T x S x mem x ISA x threads), 2 segments each\n", runs);
 }
 
-/* Memory states mixed with an LSTM-style step-tagged state of S rows. */
+/* Memory states mixed with an LSTM-style step-tagged state of S rows; mem = 1 (a memory of S
+ * rows, the shape of a step-carried state) and mem = T (a memory of T*S rows, the shape of a
+ * time-parallel input) are told apart by their readers. */
 static void test_mixed(void)
 {
-    static const size_t Ts[] = {1, 5}, Mems[] = {0, 3, 7};
+    static const size_t Ts[] = {1, 5}, Mems[] = {0, 1, 5, 7};
     for (size_t ti = 0; ti < 2; ti++)
-        for (size_t mi = 0; mi < 3; mi++) {
+        for (size_t mi = 0; mi < 4; mi++) {
             trf_cfg cfg = cfg_of(3, Ts[ti], Mems[mi], 1, TRF_OK);
             pair p;
             data d;
