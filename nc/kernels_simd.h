@@ -464,6 +464,8 @@ NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *g
  * fma latency. dk and dv accumulate element by element in the reference order (t, then j). The
  * softmax pieces are this ISA's row kernels, which give the reference bits. */
 
+#define NC_ATTN_CHUNK 4096 /* floats of each stack copy of rows (16 KiB) */
+
 /* dst[t][j] = fma chain over e < n of a_t[e] * xt[e*P + t + j], from +0, for t < T, j < W;
  * a_t = a + t*lda, dst row t = dst + t*ldd */
 NC_TARGET static void NC_FN(attn_window_dots)(float *dst, size_t ldd, const float *a, size_t lda,
@@ -518,6 +520,14 @@ NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *
                                              const float *x, size_t ldx, size_t n, size_t T,
                                              size_t W, int scaled, float scale, int acc)
 {
+    /* rows of one unit lie S*H*n floats apart; a contiguous copy (exact) avoids cache conflicts */
+    float xc[NC_ATTN_CHUNK];
+    if ((T + W - 1) * n <= NC_ATTN_CHUNK) {
+        for (size_t pos = 0; pos < T + W - 1; pos++)
+            memcpy(xc + pos * n, x + pos * ldx, n * sizeof *xc);
+        x = xc;
+        ldx = n;
+    }
     size_t t = 0;
     for (; t + 4 <= T; t += 4) {
         const float *w0 = w + t * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
@@ -623,35 +633,68 @@ NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, const float *dout, const float *p
     }
 }
 
-#define NC_ATTN_CHUNK 4096 /* floats of the stack copies of dk and dv rows (16 KiB each) */
-
-/* Rows pos in [p0, p1) of dk (row pos at dkr + (pos - p0)*lk) and dv += the terms of every (t, j) with
- * t + j = pos, in increasing t: dk_pos += (ds_t[j] * scale) * q_t, dv_pos += p_t[j] * dout_t. */
-NC_TARGET static void NC_FN(attn_kv_grad)(float *dkr, size_t lk, float *dvr, size_t lv, size_t p0,
-                                          size_t p1, const float *ds, const float *p,
-                                          const float *q, const float *dout, float scale,
-                                          const nc_attn_dims *d, size_t s, size_t h)
+/* y_pos[e] = fma chain over the query steps t with 0 <= pos - t < W, in increasing t, of
+ * c_t[pos - t] * x_t[e], c_t[j] = w_t[j] (or w_t[j] * scale rounded, when scaled), from +0 (or
+ * from y_pos[e], when acc); for pos < T + W - 1, e < n; w_t = w + t*ldw, x_t = x + t*ldx,
+ * y_pos = y + pos*ldy. Four positions run together: one load of x_t feeds four chains, and
+ * every chain still takes its terms in increasing t (a term that does not belong to a chain is
+ * skipped, never added as zero, which could turn a -0 into +0). */
+NC_TARGET static void NC_FN(attn_pos_sum)(float *y, size_t ldy, const float *w, size_t ldw,
+                                          const float *x, size_t ldx, size_t n, size_t T,
+                                          size_t W, int scaled, float scale, int acc)
 {
-    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1;
-    size_t t0 = p0 > d->mem ? p0 - d->mem : 0;
-    for (size_t t = t0; t < d->T && t < p1; t++) {
-        const float *qr = q + (t * S + s) * H * Dk + h * Dk;
-        const float *dor = dout + (t * S + s) * H * Dv + h * Dv;
-        const float *dr = ds + (t * S + s) * H * W + h * W, *pr = p + (t * S + s) * H * W + h * W;
-        size_t j0 = p0 > t ? p0 - t : 0, j1 = p1 - t < W ? p1 - t : W;
-        for (size_t j = j0; j < j1; j++) {
-            float g = dr[j] * scale;
-            float *kk = dkr + (t + j - p0) * lk, *vv = dvr + (t + j - p0) * lv;
-            v16 vg = v16_set1(g), vp = v16_set1(pr[j]);
-            size_t e = 0;
-            for (; e + L <= Dk; e += L)
-                v16_store(kk + e, v16_fma(vg, v16_load(qr + e), v16_load(kk + e)));
-            for (; e < Dk; e++) kk[e] = fmaf(g, qr[e], kk[e]);
-            for (e = 0; e + L <= Dv; e += L)
-                v16_store(vv + e, v16_fma(vp, v16_load(dor + e), v16_load(vv + e)));
-            for (; e < Dv; e++) vv[e] = fmaf(pr[j], dor[e], vv[e]);
+    float xc[NC_ATTN_CHUNK];
+    if (T * n <= NC_ATTN_CHUNK) { /* contiguous copy: exact, and no cache conflicts */
+        for (size_t t = 0; t < T; t++) memcpy(xc + t * n, x + t * ldx, n * sizeof *xc);
+        x = xc;
+        ldx = n;
+    }
+#define NC_ATTN_COEF(t, j) (scaled ? w[(t) * ldw + (j)] * scale : w[(t) * ldw + (j)])
+    size_t P = T + W - 1, pos = 0;
+    for (; pos + 4 <= P; pos += 4) {
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos + 3 < T - 1 ? pos + 3 : T - 1;
+        float *y0 = y + pos * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+        size_t e = 0;
+        for (; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero(), s1 = acc ? v16_load(y1 + e) : v16_zero();
+            v16 s2 = acc ? v16_load(y2 + e) : v16_zero(), s3 = acc ? v16_load(y3 + e) : v16_zero();
+            for (size_t t = tlo; t <= thi; t++) {
+                v16 xv = v16_load(x + t * ldx + e);
+                if (t <= pos && pos - t < W)
+                    s0 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos - t)), xv, s0);
+                if (t <= pos + 1 && pos + 1 - t < W)
+                    s1 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 1 - t)), xv, s1);
+                if (t <= pos + 2 && pos + 2 - t < W)
+                    s2 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 2 - t)), xv, s2);
+                if (pos + 3 - t < W)
+                    s3 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 3 - t)), xv, s3);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y1 + e, s1);
+            v16_store(y2 + e, s2);
+            v16_store(y3 + e, s3);
         }
     }
+    for (; pos < P; pos++) {
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos < T - 1 ? pos : T - 1;
+        float *y0 = y + pos * ldy;
+        for (size_t e = 0; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            for (size_t t = tlo; t <= thi; t++)
+                s0 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos - t)), v16_load(x + t * ldx + e), s0);
+            v16_store(y0 + e, s0);
+        }
+    }
+    for (pos = 0; pos < P; pos++) { /* the feature tail, n % 16 */
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos < T - 1 ? pos : T - 1;
+        for (size_t e = n - n % L; e < n; e++) {
+            float s0 = acc ? y[pos * ldy + e] : 0.0f;
+            for (size_t t = tlo; t <= thi; t++)
+                s0 = fmaf(NC_ATTN_COEF(t, pos - t), x[t * ldx + e], s0);
+            y[pos * ldy + e] = s0;
+        }
+    }
+#undef NC_ATTN_COEF
 }
 
 /* dq (T*S,H*dk), dk (P*S,H*dk), dv (P*S,H*dv); ds, p (T*S,H*W); q, k, dout as in the forward */
@@ -660,38 +703,15 @@ NC_TARGET void NC_FN(nc_attn_bwd_qkv)(float *dq, float *dk, float *dv, const flo
                                       const float *dout, float scale, const nc_attn_dims *d,
                                       size_t s, size_t h, unsigned acc)
 {
-    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
-    if (!(acc & 2))
-        for (size_t pos = 0; pos < P; pos++)
-            memset(dk + (pos * S + s) * H * Dk + h * Dk, 0, Dk * sizeof *dk);
-    if (!(acc & 4))
-        for (size_t pos = 0; pos < P; pos++)
-            memset(dv + (pos * S + s) * H * Dv + h * Dv, 0, Dv * sizeof *dv);
-    NC_FN(attn_window_sum)(dq + s * H * Dk + h * Dk, S * H * Dk, ds + s * H * W + h * W,
-                           S * H * W, k + s * H * Dk + h * Dk, S * H * Dk, Dk, d->T, W, 1, scale,
-                           (int)(acc & 1));
-    /* dk and dv accumulate in a contiguous copy of a range of positions (rows of one unit lie
-     * S*H*dk floats apart, which thrashes the cache): a float copy is exact and each element
-     * still receives its terms in increasing t, so the bits are those of the reference. */
-    float lk[NC_ATTN_CHUNK], lv[NC_ATTN_CHUNK];
-    size_t wide = Dk > Dv ? Dk : Dv, Pc = wide ? NC_ATTN_CHUNK / wide : P;
-    if (Pc == 0) { /* very wide heads: in place */
-        NC_FN(attn_kv_grad)(dk + s * H * Dk + h * Dk, S * H * Dk, dv + s * H * Dv + h * Dv, S * H * Dv,
-                            0, P, ds, p, q, dout, scale, d, s, h);
-        return;
-    }
-    for (size_t p0 = 0; p0 < P; p0 += Pc) {
-        size_t p1 = p0 + Pc < P ? p0 + Pc : P;
-        for (size_t pos = p0; pos < p1; pos++) {
-            memcpy(lk + (pos - p0) * Dk, dk + (pos * S + s) * H * Dk + h * Dk, Dk * sizeof *lk);
-            memcpy(lv + (pos - p0) * Dv, dv + (pos * S + s) * H * Dv + h * Dv, Dv * sizeof *lv);
-        }
-        NC_FN(attn_kv_grad)(lk, Dk, lv, Dv, p0, p1, ds, p, q, dout, scale, d, s, h);
-        for (size_t pos = p0; pos < p1; pos++) {
-            memcpy(dk + (pos * S + s) * H * Dk + h * Dk, lk + (pos - p0) * Dk, Dk * sizeof *lk);
-            memcpy(dv + (pos * S + s) * H * Dv + h * Dv, lv + (pos - p0) * Dv, Dv * sizeof *lv);
-        }
-    }
+    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1;
+    size_t ldw = S * H * W;
+    const float *w0 = ds + s * H * W + h * W, *p0 = p + s * H * W + h * W;
+    NC_FN(attn_window_sum)(dq + s * H * Dk + h * Dk, S * H * Dk, w0, ldw, k + s * H * Dk + h * Dk,
+                           S * H * Dk, Dk, d->T, W, 1, scale, (int)(acc & 1));
+    NC_FN(attn_pos_sum)(dk + s * H * Dk + h * Dk, S * H * Dk, w0, ldw, q + s * H * Dk + h * Dk,
+                        S * H * Dk, Dk, d->T, W, 1, scale, (int)((acc >> 1) & 1));
+    NC_FN(attn_pos_sum)(dv + s * H * Dv + h * Dv, S * H * Dv, p0, ldw, dout + s * H * Dv + h * Dv,
+                        S * H * Dv, Dv, d->T, W, 0, 0.0f, (int)((acc >> 2) & 1));
 }
 
 #undef L

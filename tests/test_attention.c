@@ -106,8 +106,8 @@ static const size_t Ss[] = {1, 2, 3}, Ts[] = {1, 2, 5, 9}, Mems[] = {0, 1, 2, 7,
 static const size_t Hs[] = {1, 2, 3}, Ds[] = {1, 3, 5, 15, 16, 17, 32, 33};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Fixed shapes: the NNCP-like one, and heads so wide that the dk/dv stack copies of the SIMD
- * backward take several position chunks (P * max(dk, dv) > 4096) or none at all (> 4096). */
+/* Fixed shapes: the NNCP-like one, and heads so wide that the SIMD kernels read the rows in
+ * place instead of from a contiguous stack copy (more than 4096 floats). */
 static const nc_attn_dims fixed[] = {
     {8, 2, 32, 2, 32, 32}, {9, 1, 33, 1, 257, 100}, {5, 2, 7, 1, 31, 700},
     {2, 1, 1, 1, 4100, 17}, {1, 1, 2, 1, 3, 4097},
