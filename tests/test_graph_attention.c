@@ -390,8 +390,66 @@ static void test_builder(void)
     nc_graph_free(g);
 }
 
+/* The ops in a program against direct computations: ATTENTION against the reference kernel
+ * called per unit (so exec derives the dimensions right), TRANSPOSE and RESHAPE against the
+ * definition; and the dump names the op with its attributes. */
+static void test_forward(void)
+{
+    size_t S = 3, T = 4, mem = 2, H = 2, dk = 5, dv = 3, W = mem + 1, P = mem + T;
+    nc_graph *g = nc_graph_new(5);
+    int q = nc_g_input(g, T * S, H * dk);
+    int k = nc_g_input(g, P * S, H * dk);
+    int v = nc_g_input(g, P * S, H * dv);
+    int b = nc_g_input(g, 1, H * W);
+    int a = nc_g_attention(g, q, k, v, b, S, H, 0.375f);
+    int tr = nc_g_transpose(g, q);
+    int rs = nc_g_reshape(g, v, 2, P * S * H * dv / 2);
+    nc_g_output(g, a);
+    nc_g_output(g, tr);
+    nc_g_output(g, rs);
+    REQUIRE(nc_graph_status(g) == NC_OK);
+    char buf[4096];
+    nc_graph_dump(g, buf, sizeof buf);
+    CHECK(strstr(buf, "ATTENTION") && strstr(buf, "S=3 H=2 f=0.375") && strstr(buf, "TRANSPOSE") &&
+          strstr(buf, "RESHAPE"));
+    nc_program *p = NULL;
+    REQUIRE(nc_graph_compile(g, 0, &p) == NC_OK);
+    size_t nq = T * S * H * dk, nk = P * S * H * dk, nv = P * S * H * dv;
+    float *x = malloc((nq + nk + nv + H * W) * sizeof *x);
+    REQUIRE(x);
+    for (size_t i = 0; i < nq + nk + nv + H * W; i++) x[i] = frand();
+    float *xq = x, *xk = x + nq, *xv = xk + nk, *xb = xv + nv;
+    nc_program_bind(p, q, xq);
+    nc_program_bind(p, k, xk);
+    nc_program_bind(p, v, xv);
+    nc_program_bind(p, b, xb);
+    nc_pool *pool = nc_pool_new(2);
+    REQUIRE(pool && nc_program_run(p, pool) == NC_OK);
+    nc_pool_free(pool);
+    float *out = malloc(T * S * H * dv * sizeof *out), *pr = malloc(T * S * H * W * sizeof *pr);
+    float *kvt = malloc(P * S * H * (dk + dv) * sizeof *kvt);
+    REQUIRE(out && pr && kvt);
+    nc_attn_dims d = {T, S, mem, H, dk, dv};
+    for (size_t s = 0; s < S; s++)
+        for (size_t h = 0; h < H; h++) nc_attn_fwd_ref(out, pr, kvt, xq, xk, xv, xb, 0.375f, &d, s, h);
+    CHECK(memcmp(out, nc_program_value(p, a), T * S * H * dv * sizeof *out) == 0);
+    const float *t = nc_program_value(p, tr);
+    int ok = 1;
+    for (size_t r = 0; r < T * S; r++)
+        for (size_t c = 0; c < H * dk; c++) ok &= memcmp(&t[c * T * S + r], &xq[r * H * dk + c], 4) == 0;
+    CHECK(ok);
+    CHECK(memcmp(nc_program_value(p, rs), xv, nv * sizeof *xv) == 0);
+    free(out);
+    free(pr);
+    free(kvt);
+    free(x);
+    nc_program_free(p);
+    nc_graph_free(g);
+}
+
 int main(void)
 {
+    test_forward();
     test_bit_identity();
     test_mixed();
     test_stable();
