@@ -383,6 +383,18 @@ static void test_builder(void)
         }
         nc_graph_free(g);
     }
+    /* the fingerprint sees the attention's scale and streams */
+    uint64_t fp[3];
+    for (int k = 0; k < 3; k++) {
+        nc_graph *g = nc_graph_new(1);
+        int q = nc_g_input(g, 12, 4), kv = nc_g_input(g, 12, 4);
+        int b = nc_g_param(g, 1, 2, NC_INIT_CONST, 0.0f);
+        nc_g_output(g, nc_g_attention(g, q, kv, kv, b, k == 2 ? 6 : 12, 2, k == 1 ? 0.5f : 0.25f));
+        REQUIRE(nc_graph_status(g) == NC_OK);
+        fp[k] = nc_graph_fingerprint(g);
+        nc_graph_free(g);
+    }
+    CHECK(fp[0] != fp[1] && fp[0] != fp[2] && fp[1] != fp[2]);
     nc_graph *g = nc_graph_new(1);
     int x = nc_g_input(g, 3, 4);
     CHECK(nc_g_reshape(g, x, 5, 2) == -1 && nc_graph_status(g) == NC_ERR_ARG);
