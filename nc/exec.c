@@ -53,7 +53,7 @@ static void attn_chunk(void *arg, size_t c)
     if (j->op == NC_OP_ATTENTION)
         j->k->nc_attn_fwd(j->o0, j->o1, j->o2, j->i0, j->i1, j->i2, j->i3, j->f, &j->d, s, h);
     else if (j->op == NC_OP_ATTN_BWD_P)
-        j->k->nc_attn_bwd_p(j->o0, j->i0, j->i1, j->i2, &j->d, s, h);
+        j->k->nc_attn_bwd_p(j->o0, j->o1, j->i0, j->i1, j->i2, &j->d, s, h);
     else
         j->k->nc_attn_bwd_qkv(j->o0, j->o1, j->o2, j->i0, j->i1, j->i2, j->i3, j->i4, j->f,
                               &j->d, s, h, j->acc);
@@ -84,11 +84,10 @@ static void run_attention(nc_program *p, const nc_ginstr *in, nc_pool *pool,
         j.d.mem = (x1->rows - x0->rows) / j.d.S;
         j.d.dk = x0->cols / j.d.heads;
         j.d.dv = p->val[in->in[2]].cols / j.d.heads;
-    } else if (in->op == NC_OP_ATTN_BWD_P) { /* dout, p, kvt */
+    } else if (in->op == NC_OP_ATTN_BWD_P) { /* dout, p, v (dk is not used) */
         j.d.T = x0->rows / j.d.S;
         j.d.mem = x1->cols / j.d.heads - 1;
         j.d.dv = x0->cols / j.d.heads;
-        j.d.dk = p->val[in->in[2]].cols / j.d.heads - j.d.dv;
     } else { /* ds, p, q, k, dout */
         const nc_gvalue *vq = &p->val[in->in[2]], *vk = &p->val[in->in[3]];
         j.d.T = vq->rows / j.d.S;

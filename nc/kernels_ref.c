@@ -325,25 +325,19 @@ nc_status nc_scatter_add_rows_ref(float *table_grad, const float *grad, const ui
  *   score_j = (dot_j * scale) + bias[h*W + j]                 (two roundings, no fma)
  *   p       = softmax over the W scores, composed as nc_softmax_forward
  *   out[d]  = fma chain over j = 0 .. W-1 in increasing j from +0 of p_j * v_{t+j}[d]
- * kvt of the unit (at (s*H + h) * (dk+dv) * P) holds K^T [d][pos] then V^T [d][pos]. */
+ * The scratch kt of the forward holds the unit's K^T [d][pos] at (s*H + h) * dk * P, the
+ * scratch vt of the backward its V^T at (s*H + h) * dv * P (exact copies the SIMD kernels read). */
 
-static size_t attn_kvt_off(const nc_attn_dims *d, size_t s, size_t h)
-{
-    return (s * d->heads + h) * (d->dk + d->dv) * (d->mem + d->T);
-}
-
-/* out (T*S,H*dv), p (T*S,H*W), kvt (P*S,H*(dk+dv)), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
+/* out (T*S,H*dv), p (T*S,H*W), kt (P*S,H*dk), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
  * bias (H*W) */
-void nc_attn_fwd_ref(float *out, float *p, float *kvt, const float *q, const float *k,
+void nc_attn_fwd_ref(float *out, float *p, float *kt, const float *q, const float *k,
                      const float *v, const float *bias, float scale, const nc_attn_dims *d,
                      size_t s, size_t h)
 {
     size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
-    float *kt = kvt + attn_kvt_off(d, s, h), *vt = kt + dk * P;
-    for (size_t pos = 0; pos < P; pos++) {
-        for (size_t e = 0; e < dk; e++) kt[e * P + pos] = k[(pos * S + s) * H * dk + h * dk + e];
-        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = v[(pos * S + s) * H * dv + h * dv + e];
-    }
+    float *ktu = kt + (s * H + h) * dk * P;
+    for (size_t pos = 0; pos < P; pos++)
+        for (size_t e = 0; e < dk; e++) ktu[e * P + pos] = k[(pos * S + s) * H * dk + h * dk + e];
     for (size_t t = 0; t < d->T; t++) {
         const float *qr = q + (t * S + s) * H * dk + h * dk;
         float *pr = p + (t * S + s) * H * W + h * W, m, sum;
@@ -369,21 +363,24 @@ void nc_attn_fwd_ref(float *out, float *p, float *kvt, const float *q, const flo
     }
 }
 
-/* ds (T*S,H*W), dout (T*S,H*dv), p (T*S,H*W), kvt as written by nc_attn_fwd. Per query step:
+/* ds (T*S,H*W), vt (P*S,H*dv), dout (T*S,H*dv), p (T*S,H*W), v (P*S,H*dv). Per query step:
  *   dp_j = fma chain over d increasing from +0 of dout[d] * v_{t+j}[d]
  *   ds   = p * (dp - row_dot(dp, p)), composed as nc_softmax_backward */
-void nc_attn_bwd_p_ref(float *ds, const float *dout, const float *p, const float *kvt,
+void nc_attn_bwd_p_ref(float *ds, float *vt, const float *dout, const float *p, const float *v,
                        const nc_attn_dims *d, size_t s, size_t h)
 {
-    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
-    const float *vt = kvt + attn_kvt_off(d, s, h) + dk * P;
+    size_t S = d->S, H = d->heads, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *vtu = vt + (s * H + h) * dv * P;
+    for (size_t pos = 0; pos < P; pos++)
+        for (size_t e = 0; e < dv; e++) vtu[e * P + pos] = v[(pos * S + s) * H * dv + h * dv + e];
     for (size_t t = 0; t < d->T; t++) {
         const float *dor = dout + (t * S + s) * H * dv + h * dv;
         const float *pr = p + (t * S + s) * H * W + h * W;
         float *dr = ds + (t * S + s) * H * W + h * W, dot;
         for (size_t j = 0; j < W; j++) {
             float acc = 0.0f;
-            for (size_t e = 0; e < dv; e++) acc = fmaf(dor[e], vt[e * P + t + j], acc);
+            for (size_t e = 0; e < dv; e++)
+                acc = fmaf(dor[e], v[((t + j) * S + s) * H * dv + h * dv + e], acc);
             dr[j] = acc;
         }
         nc_row_dot_ref(&dot, dr, pr, 1, W);

@@ -461,8 +461,9 @@ NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *g
  * store the same bits, so there is no scalar tail (W < 16 runs the scalar chains). Sums over the
  * window (out, dq) are vectorised across the feature index e, each lane one element's chain over
  * j in increasing j; four query steps run together so that eight independent fma chains hide the
- * fma latency. dk and dv accumulate element by element in the reference order (t, then j). The
- * softmax pieces are this ISA's row kernels, which give the reference bits. */
+ * fma latency. dk and dv are chains over the query steps reaching a position, in increasing t as
+ * in the reference, four positions at a time (attn_pos_sum). The softmax pieces are this ISA's
+ * row kernels, which give the reference bits. */
 
 #define NC_ATTN_CHUNK 4096 /* floats of each stack copy of rows (16 KiB) */
 
@@ -576,19 +577,17 @@ NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *
         }
 }
 
-/* out (T*S,H*dv), p (T*S,H*W), kvt (P*S,H*(dk+dv)), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
+/* out (T*S,H*dv), p (T*S,H*W), kt (P*S,H*dk), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
  * bias (H*W) */
-NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kvt, const float *q,
+NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kt0, const float *q,
                                   const float *k, const float *v, const float *bias, float scale,
                                   const nc_attn_dims *d, size_t s, size_t h)
 {
     size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
-    float *kt = kvt + (s * H + h) * (dk + dv) * P, *vt = kt + dk * P;
+    float *kt = kt0 + (s * H + h) * dk * P;
     for (size_t pos = 0; pos < P; pos++) {
         const float *kr = k + (pos * S + s) * H * dk + h * dk;
-        const float *vr = v + (pos * S + s) * H * dv + h * dv;
         for (size_t e = 0; e < dk; e++) kt[e * P + pos] = kr[e];
-        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
     }
     float *p0 = p + s * H * W + h * W;
     size_t ldp = S * H * W;
@@ -615,12 +614,16 @@ NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kvt, const float 
                            S * H * dv, dv, d->T, W, 0, 0.0f, 0);
 }
 
-/* ds (T*S,H*W), dout (T*S,H*dv), p (T*S,H*W), kvt as written by the forward */
-NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, const float *dout, const float *p,
-                                    const float *kvt, const nc_attn_dims *d, size_t s, size_t h)
+/* ds (T*S,H*W), vt (P*S,H*dv), dout (T*S,H*dv), p (T*S,H*W), v (P*S,H*dv) */
+NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, float *vt0, const float *dout, const float *p,
+                                    const float *v, const nc_attn_dims *d, size_t s, size_t h)
 {
-    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
-    const float *vt = kvt + (s * H + h) * (dk + dv) * P + dk * P;
+    size_t S = d->S, H = d->heads, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *vt = vt0 + (s * H + h) * dv * P;
+    for (size_t pos = 0; pos < P; pos++) {
+        const float *vr = v + (pos * S + s) * H * dv + h * dv;
+        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
+    }
     size_t ldp = S * H * W;
     float *d0 = ds + s * H * W + h * W;
     NC_FN(attn_window_dots)(d0, ldp, dout + s * H * dv + h * dv, S * H * dv, vt, P, dv, d->T, W);

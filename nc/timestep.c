@@ -166,7 +166,7 @@ static nc_status memory_op(conv *c, const nc_ginstr *I)
     for (int kk = 0; kk < 3; kk++) {
         int o = I->out[kk];
         c->map[o] = o;
-        c->mode[o] = kk < 2 ? M_TP : M_OPAQUE; /* out, p row-aligned; kvt scratch for backward */
+        c->mode[o] = kk < 2 ? M_TP : M_OPAQUE; /* out, p row-aligned; then the keys' scratch */
         ng->val[o].rows = kk < 2 ? c->S : (mem + 1) * c->S;
     }
     return emit_kept(c, I, id);

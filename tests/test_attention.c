@@ -42,26 +42,26 @@ typedef struct variant {
     const char *name;
     void (*fwd)(float *, float *, float *, const float *, const float *, const float *,
                 const float *, float, const nc_attn_dims *, size_t, size_t);
-    void (*bwd_p)(float *, const float *, const float *, const float *, const nc_attn_dims *,
-                  size_t, size_t);
+    void (*bwd_p)(float *, float *, const float *, const float *, const float *,
+                  const nc_attn_dims *, size_t, size_t);
     void (*bwd_qkv)(float *, float *, float *, const float *, const float *, const float *,
                     const float *, const float *, float, const nc_attn_dims *, size_t, size_t,
                     unsigned);
 } variant;
 
 typedef struct bufs {
-    float *q, *k, *v, *bias, *dout, *out, *p, *kvt, *ds, *dq, *dk, *dv;
+    float *q, *k, *v, *bias, *dout, *out, *p, *kt, *vt, *ds, *dq, *dk, *dv;
 } bufs;
 
 typedef struct sizes {
-    size_t nq, nk, nv, nb, no, np, nkvt;
+    size_t nq, nk, nv, nb, no, np;
 } sizes;
 
 static sizes sizes_of(const nc_attn_dims *d)
 {
     size_t P = d->mem + d->T, W = d->mem + 1, R = d->T * d->S, H = d->heads;
     sizes z = {R * H * d->dk, P * d->S * H * d->dk, P * d->S * H * d->dv, H * W,
-               R * H * d->dv, R * H * W, P * d->S * H * (d->dk + d->dv)};
+               R * H * d->dv, R * H * W};
     return z;
 }
 
@@ -75,10 +75,10 @@ static void run_variant(const variant *vt, bufs *o, const bufs *in, const nc_att
     memcpy(o->dv, init->dv, z.nv * sizeof(float));
     /* units in reverse order: no unit may depend on another having run */
     for (size_t u = d->S * d->heads; u-- > 0;)
-        vt->fwd(o->out, o->p, o->kvt, in->q, in->k, in->v, in->bias, scale, d, u / d->heads,
+        vt->fwd(o->out, o->p, o->kt, in->q, in->k, in->v, in->bias, scale, d, u / d->heads,
                 u % d->heads);
     for (size_t u = 0; u < d->S * d->heads; u++)
-        vt->bwd_p(o->ds, in->dout, o->p, o->kvt, d, u / d->heads, u % d->heads);
+        vt->bwd_p(o->ds, o->vt, in->dout, o->p, in->v, d, u / d->heads, u % d->heads);
     for (size_t u = 0; u < d->S * d->heads; u++)
         vt->bwd_qkv(o->dq, o->dk, o->dv, o->ds, o->p, in->q, in->k, in->dout, scale, d,
                     u / d->heads, u % d->heads, acc);
@@ -87,13 +87,13 @@ static void run_variant(const variant *vt, bufs *o, const bufs *in, const nc_att
 static void alloc_out(bufs *o, const nc_attn_dims *d)
 {
     sizes z = sizes_of(d);
-    o->out = fbuf(z.no, 0), o->p = fbuf(z.np, 0), o->kvt = fbuf(z.nkvt, 0);
+    o->out = fbuf(z.no, 0), o->p = fbuf(z.np, 0), o->kt = fbuf(z.nk, 0), o->vt = fbuf(z.nv, 0);
     o->ds = fbuf(z.np, 0), o->dq = fbuf(z.nq, 0), o->dk = fbuf(z.nk, 0), o->dv = fbuf(z.nv, 0);
 }
 
 static void free_out(bufs *o)
 {
-    ffree(o->out), ffree(o->p), ffree(o->kvt), ffree(o->ds), ffree(o->dq), ffree(o->dk);
+    ffree(o->out), ffree(o->p), ffree(o->kt), ffree(o->vt), ffree(o->ds), ffree(o->dq), ffree(o->dk);
     ffree(o->dv);
 }
 
@@ -135,7 +135,7 @@ static void check_simd(const variant *ref, const variant *vt, int cases)
             run_variant(ref, &a, &in, &d, scale, acc, &init);
             run_variant(vt, &b, &in, &d, scale, acc, &init);
             int ok = same(a.out, b.out, z.no) && same(a.p, b.p, z.np) &&
-                     same(a.kvt, b.kvt, z.nkvt) && same(a.ds, b.ds, z.np) &&
+                     same(a.kt, b.kt, z.nk) && same(a.vt, b.vt, z.nv) && same(a.ds, b.ds, z.np) &&
                      same(a.dq, b.dq, z.nq) && same(a.dk, b.dk, z.nk) && same(a.dv, b.dv, z.nv);
             CHECK_MSG(ok, "%s: T=%zu S=%zu mem=%zu H=%zu dk=%zu dv=%zu acc=%u differs from ref",
                       vt->name, d.T, d.S, d.mem, d.heads, d.dk, d.dv, acc);
@@ -210,7 +210,7 @@ static void check_order(const variant *ref)
         alloc_out(&a, &d);
         float *out = fbuf(z.no, 0), *p = fbuf(z.np, 0);
         for (size_t u = 0; u < d.S * d.heads; u++)
-            ref->fwd(a.out, a.p, a.kvt, in.q, in.k, in.v, in.bias, scale, &d, u / d.heads,
+            ref->fwd(a.out, a.p, a.kt, in.q, in.k, in.v, in.bias, scale, &d, u / d.heads,
                      u % d.heads);
         for (int mode = 0; mode < 4; mode++) {
             naive_forward(out, p, in.q, in.k, in.v, in.bias, scale, &d, mode);

@@ -439,11 +439,12 @@ static void test_forward(void)
     REQUIRE(pool && nc_program_run(p, pool) == NC_OK);
     nc_pool_free(pool);
     float *out = malloc(T * S * H * dv * sizeof *out), *pr = malloc(T * S * H * W * sizeof *pr);
-    float *kvt = malloc(P * S * H * (dk + dv) * sizeof *kvt);
-    REQUIRE(out && pr && kvt);
+    float *kt = malloc(P * S * H * dk * sizeof *kt);
+    REQUIRE(out && pr && kt);
     nc_attn_dims d = {T, S, mem, H, dk, dv};
     for (size_t s = 0; s < S; s++)
-        for (size_t h = 0; h < H; h++) nc_attn_fwd_ref(out, pr, kvt, xq, xk, xv, xb, 0.375f, &d, s, h);
+        for (size_t h = 0; h < H; h++)
+            nc_attn_fwd_ref(out, pr, kt, xq, xk, xv, xb, 0.375f, &d, s, h);
     CHECK(memcmp(out, nc_program_value(p, a), T * S * H * dv * sizeof *out) == 0);
     const float *t = nc_program_value(p, tr);
     int ok = 1;
@@ -453,7 +454,7 @@ static void test_forward(void)
     CHECK(memcmp(nc_program_value(p, rs), xv, nv * sizeof *xv) == 0);
     free(out);
     free(pr);
-    free(kvt);
+    free(kt);
     free(x);
     nc_program_free(p);
     nc_graph_free(g);

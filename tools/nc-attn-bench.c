@@ -19,7 +19,7 @@ typedef struct job {
     const nc_kernel_table *k;
     int phase; /* 0 forward, 1 d scores, 2 dq dk dv */
     nc_attn_dims d;
-    float *q, *kk, *v, *bias, *out, *p, *kvt, *dout, *ds, *dq, *dk, *dv;
+    float *q, *kk, *v, *bias, *out, *p, *kt, *vt, *dout, *ds, *dq, *dk, *dv;
 } job;
 
 static void unit(void *arg, size_t c)
@@ -27,9 +27,9 @@ static void unit(void *arg, size_t c)
     job *j = arg;
     size_t s = c / j->d.heads, h = c % j->d.heads;
     if (j->phase == 0)
-        j->k->nc_attn_fwd(j->out, j->p, j->kvt, j->q, j->kk, j->v, j->bias, 0.17f, &j->d, s, h);
+        j->k->nc_attn_fwd(j->out, j->p, j->kt, j->q, j->kk, j->v, j->bias, 0.17f, &j->d, s, h);
     else if (j->phase == 1)
-        j->k->nc_attn_bwd_p(j->ds, j->dout, j->p, j->kvt, &j->d, s, h);
+        j->k->nc_attn_bwd_p(j->ds, j->vt, j->dout, j->p, j->v, &j->d, s, h);
     else
         j->k->nc_attn_bwd_qkv(j->dq, j->dk, j->dv, j->ds, j->p, j->q, j->kk, j->dout, 0.17f, &j->d,
                               s, h, 0);
@@ -84,7 +84,8 @@ int main(int argc, char **argv)
     j.q = buf(R * H * d.dk, &seed), j.kk = buf(P * d.S * H * d.dk, &seed);
     j.v = buf(P * d.S * H * d.dv, &seed), j.bias = buf(H * W, &seed);
     j.out = buf(R * H * d.dv, &seed), j.p = buf(R * H * W, &seed);
-    j.kvt = buf(P * d.S * H * (d.dk + d.dv), &seed), j.dout = buf(R * H * d.dv, &seed);
+    j.kt = buf(P * d.S * H * d.dk, &seed), j.vt = buf(P * d.S * H * d.dv, &seed);
+    j.dout = buf(R * H * d.dv, &seed);
     j.ds = buf(R * H * W, &seed), j.dq = buf(R * H * d.dk, &seed);
     j.dk = buf(P * d.S * H * d.dk, &seed), j.dv = buf(P * d.S * H * d.dv, &seed);
     double fma = (double)R * H * W * (2.0 * d.dk + 3.0 * d.dv) + (double)R * H * W * d.dk;
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
             nc_pool_free(pool);
         }
     }
-    float *all[] = {j.q, j.kk, j.v, j.bias, j.out, j.p, j.kvt, j.dout, j.ds, j.dq, j.dk, j.dv};
+    float *all[] = {j.q, j.kk, j.v, j.bias, j.out, j.p, j.kt, j.vt, j.dout, j.ds, j.dq, j.dk, j.dv};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     return 0;
 }

@@ -273,13 +273,14 @@ typedef struct nc_attn_dims {
     /* and the op ATTENTION (docs/determinism.md "Attention"). Rows of unit (s,h) are         */ \
     /* disjoint from every other unit's, so units may run on different threads.              */ \
     /* Forward: q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv), bias (H*W) -> out (T*S,H*dv),      */ \
-    /* p (T*S,H*W), kvt (P*S,H*(dk+dv)): the unit's keys and values transposed (saved).      */ \
-    X(void, nc_attn_fwd, (float *out, float *p, float *kvt, const float *q, const float *k,    \
+    /* p (T*S,H*W) (saved); kt (P*S,H*dk) scratch: the unit's keys transposed.               */ \
+    X(void, nc_attn_fwd, (float *out, float *p, float *kt, const float *q, const float *k,     \
                           const float *v, const float *bias, float scale,                      \
                           const nc_attn_dims *d, size_t s, size_t h))                          \
-    /* ds (T*S,H*W) = gradient of the scores from dout (T*S,H*dv), p and kvt */                 \
-    X(void, nc_attn_bwd_p, (float *ds, const float *dout, const float *p, const float *kvt,    \
-                            const nc_attn_dims *d, size_t s, size_t h))                        \
+    /* ds (T*S,H*W) = gradient of the scores from dout (T*S,H*dv), p and v (P*S,H*dv);       */ \
+    /* vt (P*S,H*dv) scratch: the unit's values transposed.                                  */ \
+    X(void, nc_attn_bwd_p, (float *ds, float *vt, const float *dout, const float *p,           \
+                            const float *v, const nc_attn_dims *d, size_t s, size_t h))        \
     /* dq, dk, dv from ds, p, q, k, dout; bit k of acc: output k (dq, dk, dv) accumulates */   \
     X(void, nc_attn_bwd_qkv, (float *dq, float *dk, float *dv, const float *ds, const float *p, \
                               const float *q, const float *k, const float *dout, float scale,  \
