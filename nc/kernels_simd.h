@@ -494,15 +494,21 @@ NC_TARGET static void NC_FN(attn_window_dots)(float *dst, size_t ldd, const floa
                 v16_store(dst + (t + 3) * ldd + j, s3);
             }
         }
-        for (; t < T; t++) {
+        for (; t < T; t++) { /* single steps (the decoder's T = 1): two window blocks at once */
             const float *a0 = a + t * lda;
-            for (size_t j = 0; j < W; j += L) {
-                if (j + L > W)
-                    j = W - L;
-                v16 s0 = v16_zero();
-                for (size_t e = 0; e < n; e++)
-                    s0 = v16_fma(v16_set1(a0[e]), v16_load(xt + e * P + t + j), s0);
-                v16_store(dst + t * ldd + j, s0);
+            size_t nb = (W + L - 1) / L; /* blocks; the last one starts at W - L */
+            for (size_t b = 0; b < nb; b += 2) {
+                size_t j0 = b * L < W - L ? b * L : W - L;
+                size_t j1 = (b + 1) * L < W - L ? (b + 1) * L : W - L;
+                v16 s0 = v16_zero(), s1 = v16_zero();
+                for (size_t e = 0; e < n; e++) {
+                    v16 ae = v16_set1(a0[e]);
+                    s0 = v16_fma(ae, v16_load(xt + e * P + t + j0), s0);
+                    s1 = v16_fma(ae, v16_load(xt + e * P + t + j1), s1);
+                }
+                v16_store(dst + t * ldd + j0, s0);
+                if (b + 1 < nb)
+                    v16_store(dst + t * ldd + j1, s1);
             }
         }
     }
@@ -523,7 +529,7 @@ NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *
 {
     /* rows of one unit lie S*H*n floats apart; a contiguous copy (exact) avoids cache conflicts */
     float xc[NC_ATTN_CHUNK];
-    if ((T + W - 1) * n <= NC_ATTN_CHUNK) {
+    if (T >= 4 && (T + W - 1) * n <= NC_ATTN_CHUNK) { /* worth it when rows are read again */
         for (size_t pos = 0; pos < T + W - 1; pos++)
             memcpy(xc + pos * n, x + pos * ldx, n * sizeof *xc);
         x = xc;
@@ -554,10 +560,23 @@ NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *
             v16_store(y3 + e, s3);
         }
     }
-    for (; t < T; t++) {
+    for (; t < T; t++) { /* single steps (the decoder's T = 1): two feature blocks at once */
         const float *w0 = w + t * ldw;
         float *y0 = y + t * ldy;
-        for (size_t e = 0; e + L <= n; e += L) {
+        size_t e = 0;
+        for (; e + 2 * L <= n; e += 2 * L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            v16 s1 = acc ? v16_load(y0 + e + L) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                v16 c0 = v16_set1(scaled ? w0[j] * scale : w0[j]);
+                const float *xr = x + (t + j) * ldx + e;
+                s0 = v16_fma(c0, v16_load(xr), s0);
+                s1 = v16_fma(c0, v16_load(xr + L), s1);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y0 + e + L, s1);
+        }
+        for (; e + L <= n; e += L) {
             v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
             for (size_t j = 0; j < W; j++) {
                 float c0 = scaled ? w0[j] * scale : w0[j];
