@@ -420,7 +420,9 @@ nc_status nc_g_loss(nc_graph *g, int v);
  * with time step t (0 <= t <= 32767), or -1 (the default) for time-parallel ones. nc_g_state
  * declares a recurrent state: in is a float input (S,N) holding the state before step 0, out the
  * value of that state after the last step, same shape (marked as an output); after a run the
- * caller copies out into in's buffer to carry the state to the next segment. NC_ERR_ARG (sticky)
+ * caller copies out into in's buffer to carry the state to the next segment. A key/value memory
+ * for attention is a state too: in (mem*S,N) holds the mem positions before step 0 and out is
+ * slice_rows(concat_rows(in, current), T*S, mem*S) (nc_graph_timestep). NC_ERR_ARG (sticky)
  * for a bad tag, in not an input, shapes that differ, out == in, or in declared twice. Both
  * return the graph status. */
 nc_status nc_g_step(nc_graph *g, int t);
