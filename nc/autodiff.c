@@ -145,6 +145,38 @@ static void pass_through(ad *c, const nc_ginstr *fi, int dy, int x)
     bwd1(c, NC_OP_COPY, dy, -1, -1, x, 0, 0, 0);
 }
 
+/* ATTENTION: d scores (T*S, H*W) from dy, p and v (ATTN_BWD_P, with a scratch), then
+ * dq, dk, dv from them (ATTN_BWD_QKV, contributing in operand order q, k, v), then the bias
+ * gradient as the column sum of d scores over rows in increasing order (COL_SUM). */
+static void attention_backward(ad *c, const nc_ginstr *fi, int dy)
+{
+    nc_graph *g = c->g;
+    int q = fi->in[0], k = fi->in[1], v = fi->in[2], bias = fi->in[3];
+    int p = fi->out[1];
+    int ds = new_act(g, g->val[p].rows, g->val[p].cols, -1);
+    int vt = new_act(g, g->val[v].rows, g->val[v].cols, -1);
+    if (ds < 0 || vt < 0)
+        return;
+    nc_ginstr ins;
+    memset(&ins, 0, sizeof ins);
+    ins.op = NC_OP_ATTN_BWD_P;
+    ins.step = -1;
+    ins.a = fi->a;
+    ins.b = fi->b;
+    for (int j = 0; j < NC_MAX_IN; j++) ins.in[j] = -1;
+    for (int j = 0; j < NC_MAX_OUT; j++) ins.out[j] = -1;
+    ins.in[0] = dy;
+    ins.in[1] = p;
+    ins.in[2] = v;
+    ins.out[0] = ds;
+    ins.out[1] = vt;
+    if (nc_graph_add_instr(g, &ins) < 0)
+        return;
+    int in[5] = {ds, p, q, k, dy}, t[3] = {q, k, v};
+    bwd(c, NC_OP_ATTN_BWD_QKV, in, t, fi->f, fi->a, fi->b, 0, 0);
+    bwd1(c, NC_OP_COL_SUM, ds, -1, -1, bias, 0, 0, 0);
+}
+
 static void backward_of(ad *c, const nc_ginstr *fi)
 {
     nc_graph *g = c->g;
@@ -238,6 +270,15 @@ static void backward_of(ad *c, const nc_ginstr *fi)
         break;
     case NC_OP_SUM_ALL:
         bwd1(c, NC_OP_SUM_ALL_BWD, dy, -1, -1, x, 0, 0, 0);
+        break;
+    case NC_OP_TRANSPOSE:
+        bwd1(c, NC_OP_TRANSPOSE, dy, -1, -1, x, 0, 0, 0);
+        break;
+    case NC_OP_RESHAPE:
+        bwd1(c, NC_OP_RESHAPE, dy, -1, -1, x, 0, g->val[x].rows, g->val[x].cols);
+        break;
+    case NC_OP_ATTENTION:
+        attention_backward(c, fi, dy);
         break;
     default:
         /* backward-only ops never appear in a forward program */

@@ -68,6 +68,12 @@ static void dump_body(sbuf *s, const nc_gvalue *val, int nval, const nc_ginstr *
         case NC_OP_SLICE_COLS: case NC_OP_SLICE_ROWS:
             put(s, " [%zu,+%zu)", in->a, in->b);
             break;
+        case NC_OP_ATTENTION: case NC_OP_ATTN_BWD_QKV:
+            put(s, " S=%zu H=%zu f=%g", in->a, in->b, (double)in->f);
+            break;
+        case NC_OP_ATTN_BWD_P:
+            put(s, " S=%zu H=%zu", in->a, in->b);
+            break;
         case NC_OP_MIN_BWD: case NC_OP_PAD_COLS: case NC_OP_PAD_ROWS:
             put(s, " a=%zu", in->a);
             break;

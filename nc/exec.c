@@ -33,6 +33,73 @@ static void zero(float *y, size_t n)
     memset(y, 0, n * sizeof *y);
 }
 
+/* ATTENTION and its backward split over (stream, head) units: each unit reads and writes rows
+ * and columns no other unit writes, and its operation order is fixed inside the kernel, so the
+ * thread count never changes a bit. */
+typedef struct attn_job {
+    const nc_kernel_table *k;
+    int op;
+    nc_attn_dims d;
+    float *o0, *o1, *o2;
+    const float *i0, *i1, *i2, *i3, *i4;
+    float f;
+    unsigned acc;
+} attn_job;
+
+static void attn_chunk(void *arg, size_t c)
+{
+    const attn_job *j = arg;
+    size_t s = c / j->d.heads, h = c % j->d.heads;
+    if (j->op == NC_OP_ATTENTION)
+        j->k->nc_attn_fwd(j->o0, j->o1, j->o2, j->i0, j->i1, j->i2, j->i3, j->f, &j->d, s, h);
+    else if (j->op == NC_OP_ATTN_BWD_P)
+        j->k->nc_attn_bwd_p(j->o0, j->o1, j->i0, j->i1, j->i2, &j->d, s, h);
+    else
+        j->k->nc_attn_bwd_qkv(j->o0, j->o1, j->o2, j->i0, j->i1, j->i2, j->i3, j->i4, j->f,
+                              &j->d, s, h, j->acc);
+}
+
+static void run_attention(nc_program *p, const nc_ginstr *in, nc_pool *pool,
+                          const nc_kernel_table *k)
+{
+    attn_job j;
+    memset(&j, 0, sizeof j);
+    j.k = k;
+    j.op = in->op;
+    j.f = in->f;
+    j.acc = in->acc;
+    j.d.S = in->a;
+    j.d.heads = in->b;
+    const nc_gvalue *x0 = &p->val[in->in[0]], *x1 = &p->val[in->in[1]];
+    float *o[NC_MAX_OUT] = {NULL, NULL, NULL};
+    const float *i[NC_MAX_IN] = {NULL, NULL, NULL, NULL, NULL};
+    for (int n = 0; n < NC_MAX_OUT; n++)
+        if (in->out[n] >= 0)
+            o[n] = fptr(p, in->out[n]);
+    for (int n = 0; n < NC_MAX_IN; n++)
+        if (in->in[n] >= 0)
+            i[n] = fptr(p, in->in[n]);
+    if (in->op == NC_OP_ATTENTION) { /* q, k, v, bias */
+        j.d.T = x0->rows / j.d.S;
+        j.d.mem = (x1->rows - x0->rows) / j.d.S;
+        j.d.dk = x0->cols / j.d.heads;
+        j.d.dv = p->val[in->in[2]].cols / j.d.heads;
+    } else if (in->op == NC_OP_ATTN_BWD_P) { /* dout, p, v (dk is not used) */
+        j.d.T = x0->rows / j.d.S;
+        j.d.mem = x1->cols / j.d.heads - 1;
+        j.d.dv = x0->cols / j.d.heads;
+    } else { /* ds, p, q, k, dout */
+        const nc_gvalue *vq = &p->val[in->in[2]], *vk = &p->val[in->in[3]];
+        j.d.T = vq->rows / j.d.S;
+        j.d.mem = (vk->rows - vq->rows) / j.d.S;
+        j.d.dk = vq->cols / j.d.heads;
+        j.d.dv = p->val[in->in[4]].cols / j.d.heads;
+    }
+    j.o0 = o[0], j.o1 = o[1], j.o2 = o[2];
+    j.i0 = i[0], j.i1 = i[1], j.i2 = i[2], j.i3 = i[3], j.i4 = i[4];
+    nc_pool_for(pool, j.d.S * j.d.heads, attn_chunk, &j);
+}
+
 static nc_status run_one(nc_program *p, const nc_ginstr *in, nc_pool *pool,
                          const nc_kernel_table *k)
 {
@@ -126,6 +193,20 @@ static nc_status run_one(nc_program *p, const nc_ginstr *in, nc_pool *pool,
         k->nc_col_sum_acc(y, rs, v0->rows, 1);
         break;
     }
+    case NC_OP_TRANSPOSE: /* a (N,M) -> y (M,N) */
+        for (size_t r = 0; r < M; r++)
+            for (size_t c = 0; c < N; c++)
+                y[r * N + c] = acc ? y[r * N + c] + a[c * M + r] : a[c * M + r];
+        break;
+    case NC_OP_RESHAPE:
+        if (acc)
+            k->nc_add(y, y, a, n);
+        else
+            memcpy(y, a, n * sizeof *y);
+        break;
+    case NC_OP_ATTENTION: case NC_OP_ATTN_BWD_P: case NC_OP_ATTN_BWD_QKV:
+        run_attention(p, in, pool, k);
+        break;
     case NC_OP_COPY:
         if (acc)
             k->nc_add(y, y, a, n);

@@ -338,6 +338,37 @@ int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n)
     return concat_n(g, nc_g_concat_cols, v, n);
 }
 
+int nc_g_transpose(nc_graph *g, int x)
+{
+    GUARD(fval(g, x));
+    size_t sh[1][2] = {{COLS(x), ROWS(x)}};
+    return emit(g, NC_OP_TRANSPOSE, &x, sh, 0, 0, 0);
+}
+
+int nc_g_reshape(nc_graph *g, int x, size_t rows, size_t cols)
+{
+    GUARD(fval(g, x) && rows >= 1 && cols >= 1 && rows <= NC_GRAPH_MAX_ELEMS &&
+          cols <= NC_GRAPH_MAX_ELEMS && rows * cols == ROWS(x) * COLS(x));
+    size_t sh[1][2] = {{rows, cols}};
+    return emit(g, NC_OP_RESHAPE, &x, sh, 0, rows, cols);
+}
+
+int nc_g_attention(nc_graph *g, int q, int k, int v, int bias, size_t streams, size_t heads,
+                   float scale)
+{
+    GUARD(fval(g, q) && fval(g, k) && fval(g, v) && fval(g, bias) && streams >= 1 &&
+          heads >= 1 && streams <= NC_GRAPH_MAX_ELEMS && heads <= NC_GRAPH_MAX_ELEMS);
+    size_t S = streams, H = heads;
+    GUARD(ROWS(q) % S == 0 && ROWS(k) >= ROWS(q) && (ROWS(k) - ROWS(q)) % S == 0 &&
+          ROWS(v) == ROWS(k) && COLS(q) == COLS(k) && COLS(q) % H == 0 && COLS(v) % H == 0);
+    size_t W = (ROWS(k) - ROWS(q)) / S + 1, dk = COLS(q) / H, dv = COLS(v) / H;
+    (void)dv;
+    GUARD(W <= NC_GRAPH_MAX_ELEMS / H && ROWS(bias) == 1 && COLS(bias) == H * W);
+    int in[4] = {q, k, v, bias};
+    size_t sh[3][2] = {{ROWS(q), COLS(v)}, {ROWS(q), H * W}, {ROWS(k), H * dk}};
+    return emit(g, NC_OP_ATTENTION, in, sh, scale, S, H);
+}
+
 int nc_g_sum_all(nc_graph *g, int x)
 {
     GUARD(fval(g, x));

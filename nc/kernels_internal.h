@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Every float operation must round to float at once: x87 (FLT_EVAL_METHOD 2) would keep extra
  * precision in intermediates and give other bits. */

@@ -327,3 +327,112 @@ nc_status nc_scatter_add_rows_ref(float *table_grad, const float *grad, const ui
     }
     return NC_OK;
 }
+
+/* ---- windowed multi-head attention ------------------------------------------------------------ */
+/* One (stream s, head h) unit. Query step t reads key/value positions t .. t+mem (row pos*S + s);
+ * with W = mem + 1, P = mem + T:
+ *   dot_j   = fma chain over d = 0 .. dk-1 in increasing d from +0 of q[d] * k_{t+j}[d]
+ *   score_j = (dot_j * scale) + bias[h*W + j]                 (two roundings, no fma)
+ *   p       = softmax over the W scores, composed as nc_softmax_forward
+ *   out[d]  = fma chain over j = 0 .. W-1 in increasing j from +0 of p_j * v_{t+j}[d]
+ * The scratch kt of the forward holds the unit's K^T [d][pos] at (s*H + h) * dk * P, the
+ * scratch vt of the backward its V^T at (s*H + h) * dv * P (exact copies the SIMD kernels read). */
+
+/* out (T*S,H*dv), p (T*S,H*W), kt (P*S,H*dk), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
+ * bias (H*W) */
+void nc_attn_fwd_ref(float *out, float *p, float *kt, const float *q, const float *k,
+                     const float *v, const float *bias, float scale, const nc_attn_dims *d,
+                     size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *ktu = kt + (s * H + h) * dk * P;
+    for (size_t pos = 0; pos < P; pos++)
+        for (size_t e = 0; e < dk; e++) ktu[e * P + pos] = k[(pos * S + s) * H * dk + h * dk + e];
+    for (size_t t = 0; t < d->T; t++) {
+        const float *qr = q + (t * S + s) * H * dk + h * dk;
+        float *pr = p + (t * S + s) * H * W + h * W, m, sum;
+        for (size_t j = 0; j < W; j++) {
+            const float *kr = k + ((t + j) * S + s) * H * dk + h * dk;
+            float acc = 0.0f;
+            for (size_t e = 0; e < dk; e++) acc = fmaf(qr[e], kr[e], acc);
+            float x = acc * scale;
+            pr[j] = x + bias[h * W + j];
+        }
+        nc_row_max_ref(&m, pr, 1, W);
+        nc_row_sub_ref(pr, pr, &m, 1, W);
+        nc_vexp_ref(pr, pr, W);
+        nc_row_sum_ref(&sum, pr, 1, W);
+        nc_row_div_ref(pr, pr, &sum, 1, W);
+        float *orow = out + (t * S + s) * H * dv + h * dv;
+        for (size_t e = 0; e < dv; e++) {
+            float acc = 0.0f;
+            for (size_t j = 0; j < W; j++)
+                acc = fmaf(pr[j], v[((t + j) * S + s) * H * dv + h * dv + e], acc);
+            orow[e] = acc;
+        }
+    }
+}
+
+/* ds (T*S,H*W), vt (P*S,H*dv), dout (T*S,H*dv), p (T*S,H*W), v (P*S,H*dv). Per query step:
+ *   dp_j = fma chain over d increasing from +0 of dout[d] * v_{t+j}[d]
+ *   ds   = p * (dp - row_dot(dp, p)), composed as nc_softmax_backward */
+void nc_attn_bwd_p_ref(float *ds, float *vt, const float *dout, const float *p, const float *v,
+                       const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *vtu = vt + (s * H + h) * dv * P;
+    for (size_t pos = 0; pos < P; pos++)
+        for (size_t e = 0; e < dv; e++) vtu[e * P + pos] = v[(pos * S + s) * H * dv + h * dv + e];
+    for (size_t t = 0; t < d->T; t++) {
+        const float *dor = dout + (t * S + s) * H * dv + h * dv;
+        const float *pr = p + (t * S + s) * H * W + h * W;
+        float *dr = ds + (t * S + s) * H * W + h * W, dot;
+        for (size_t j = 0; j < W; j++) {
+            float acc = 0.0f;
+            for (size_t e = 0; e < dv; e++)
+                acc = fmaf(dor[e], v[((t + j) * S + s) * H * dv + h * dv + e], acc);
+            dr[j] = acc;
+        }
+        nc_row_dot_ref(&dot, dr, pr, 1, W);
+        nc_row_sub_ref(dr, dr, &dot, 1, W);
+        nc_mul_ref(dr, dr, pr, W);
+    }
+}
+
+/* dq (T*S,H*dk), dk (P*S,H*dk), dv (P*S,H*dv); ds, p (T*S,H*W), q, k, dout as in the forward.
+ * With g_j = ds_j * scale (rounded):
+ *   dq_t[d]      = fma chain over j increasing of g_j * k_{t+j}[d], from +0 (or the old dq)
+ *   dk_{pos}[d]  = fma chain over (t increasing, then j increasing) with t + j = pos of
+ *                  g_j(t) * q_t[d], from +0 (or the old dk)
+ *   dv_{pos}[d]  = the same chain of p_j(t) * dout_t[d] */
+void nc_attn_bwd_qkv_ref(float *dq, float *dk, float *dv, const float *ds, const float *p,
+                         const float *q, const float *k, const float *dout, float scale,
+                         const nc_attn_dims *d, size_t s, size_t h, unsigned acc)
+{
+    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    if (!(acc & 2))
+        for (size_t pos = 0; pos < P; pos++)
+            memset(dk + (pos * S + s) * H * Dk + h * Dk, 0, Dk * sizeof *dk);
+    if (!(acc & 4))
+        for (size_t pos = 0; pos < P; pos++)
+            memset(dv + (pos * S + s) * H * Dv + h * Dv, 0, Dv * sizeof *dv);
+    for (size_t t = 0; t < d->T; t++) {
+        const float *qr = q + (t * S + s) * H * Dk + h * Dk;
+        const float *dor = dout + (t * S + s) * H * Dv + h * Dv;
+        const float *dr = ds + (t * S + s) * H * W + h * W, *pr = p + (t * S + s) * H * W + h * W;
+        float *dqr = dq + (t * S + s) * H * Dk + h * Dk;
+        for (size_t e = 0; e < Dk; e++) {
+            float a = (acc & 1) ? dqr[e] : 0.0f;
+            for (size_t j = 0; j < W; j++)
+                a = fmaf(dr[j] * scale, k[((t + j) * S + s) * H * Dk + h * Dk + e], a);
+            dqr[e] = a;
+        }
+        for (size_t j = 0; j < W; j++) {
+            float g = dr[j] * scale;
+            float *dkr = dk + ((t + j) * S + s) * H * Dk + h * Dk;
+            float *dvr = dv + ((t + j) * S + s) * H * Dv + h * Dv;
+            for (size_t e = 0; e < Dk; e++) dkr[e] = fmaf(g, qr[e], dkr[e]);
+            for (size_t e = 0; e < Dv; e++) dvr[e] = fmaf(pr[j], dor[e], dvr[e]);
+        }
+    }
+}

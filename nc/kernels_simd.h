@@ -483,4 +483,287 @@ NC_TARGET nc_status NC_FN(nc_scatter_add_rows)(float *table_grad, const float *g
     return NC_OK;
 }
 
+/* ---- windowed multi-head attention (canonical semantics: kernels_ref.c) ---------------------- */
+/* Dots against the window are vectorised across the window positions j, reading a transposed
+ * copy xt[e][pos] so that 16 consecutive positions are one load: each lane is one dot's fma chain
+ * in increasing e, exactly the reference chain. When W is not a multiple of 16 the last block
+ * starts at W-16 and overlaps the one before: overlapping lanes recompute the same chains and
+ * store the same bits, so there is no scalar tail (W < 16 runs the scalar chains). Sums over the
+ * window (out, dq) are vectorised across the feature index e, each lane one element's chain over
+ * j in increasing j; four query steps run together so that eight independent fma chains hide the
+ * fma latency. dk and dv are chains over the query steps reaching a position, in increasing t as
+ * in the reference, four positions at a time (attn_pos_sum). The softmax pieces are this ISA's
+ * row kernels, which give the reference bits. */
+
+#define NC_ATTN_CHUNK 4096 /* floats of each stack copy of rows (16 KiB) */
+
+/* dst[t][j] = fma chain over e < n of a_t[e] * xt[e*P + t + j], from +0, for t < T, j < W;
+ * a_t = a + t*lda, dst row t = dst + t*ldd */
+NC_TARGET static void NC_FN(attn_window_dots)(float *dst, size_t ldd, const float *a, size_t lda,
+                                              const float *xt, size_t P, size_t n, size_t T,
+                                              size_t W)
+{
+    size_t t = 0;
+    if (W >= L) {
+        for (; t + 4 <= T; t += 4) {
+            const float *a0 = a + t * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+            for (size_t j = 0; j < W; j += L) {
+                if (j + L > W)
+                    j = W - L; /* the overlapping last block */
+                v16 s0 = v16_zero(), s1 = v16_zero(), s2 = v16_zero(), s3 = v16_zero();
+                for (size_t e = 0; e < n; e++) {
+                    const float *x = xt + e * P + t + j;
+                    s0 = v16_fma(v16_set1(a0[e]), v16_load(x), s0);
+                    s1 = v16_fma(v16_set1(a1[e]), v16_load(x + 1), s1);
+                    s2 = v16_fma(v16_set1(a2[e]), v16_load(x + 2), s2);
+                    s3 = v16_fma(v16_set1(a3[e]), v16_load(x + 3), s3);
+                }
+                v16_store(dst + t * ldd + j, s0);
+                v16_store(dst + (t + 1) * ldd + j, s1);
+                v16_store(dst + (t + 2) * ldd + j, s2);
+                v16_store(dst + (t + 3) * ldd + j, s3);
+            }
+        }
+        for (; t < T; t++) { /* single steps (the decoder's T = 1): two window blocks at once */
+            const float *a0 = a + t * lda;
+            size_t nb = (W + L - 1) / L; /* blocks; the last one starts at W - L */
+            for (size_t b = 0; b < nb; b += 2) {
+                size_t j0 = b * L < W - L ? b * L : W - L;
+                size_t j1 = (b + 1) * L < W - L ? (b + 1) * L : W - L;
+                v16 s0 = v16_zero(), s1 = v16_zero();
+                for (size_t e = 0; e < n; e++) {
+                    v16 ae = v16_set1(a0[e]);
+                    s0 = v16_fma(ae, v16_load(xt + e * P + t + j0), s0);
+                    s1 = v16_fma(ae, v16_load(xt + e * P + t + j1), s1);
+                }
+                v16_store(dst + t * ldd + j0, s0);
+                if (b + 1 < nb)
+                    v16_store(dst + t * ldd + j1, s1);
+            }
+        }
+    }
+    for (; t < T; t++)
+        for (size_t j = 0; j < W; j++) {
+            float acc = 0.0f;
+            for (size_t e = 0; e < n; e++) acc = fmaf(a[t * lda + e], xt[e * P + t + j], acc);
+            dst[t * ldd + j] = acc;
+        }
+}
+
+/* y_t[e] = fma chain over j < W in increasing j of c_t[j] * x_{t+j}[e], c_t[j] = w_t[j] (or
+ * w_t[j] * scale rounded, when scaled), starting from +0 (or from y_t[e], when acc); for t < T,
+ * e < n; w_t = w + t*ldw, y_t = y + t*ldy, x_pos = x + pos*ldx */
+NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *w, size_t ldw,
+                                             const float *x, size_t ldx, size_t n, size_t T,
+                                             size_t W, int scaled, float scale, int acc)
+{
+    /* rows of one unit lie S*H*n floats apart; a contiguous copy (exact) avoids cache conflicts */
+    float xc[NC_ATTN_CHUNK];
+    if (T >= 4 && (T + W - 1) * n <= NC_ATTN_CHUNK) { /* worth it when rows are read again */
+        for (size_t pos = 0; pos < T + W - 1; pos++)
+            memcpy(xc + pos * n, x + pos * ldx, n * sizeof *xc);
+        x = xc;
+        ldx = n;
+    }
+    size_t t = 0;
+    for (; t + 4 <= T; t += 4) {
+        const float *w0 = w + t * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        float *y0 = y + t * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+        for (size_t e = 0; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero(), s1 = acc ? v16_load(y1 + e) : v16_zero();
+            v16 s2 = acc ? v16_load(y2 + e) : v16_zero(), s3 = acc ? v16_load(y3 + e) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                const float *xr = x + (t + j) * ldx + e;
+                float c0 = w0[j], c1 = w1[j], c2 = w2[j], c3 = w3[j];
+                if (scaled) {
+                    c0 = c0 * scale, c1 = c1 * scale;
+                    c2 = c2 * scale, c3 = c3 * scale;
+                }
+                s0 = v16_fma(v16_set1(c0), v16_load(xr), s0);
+                s1 = v16_fma(v16_set1(c1), v16_load(xr + ldx), s1);
+                s2 = v16_fma(v16_set1(c2), v16_load(xr + 2 * ldx), s2);
+                s3 = v16_fma(v16_set1(c3), v16_load(xr + 3 * ldx), s3);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y1 + e, s1);
+            v16_store(y2 + e, s2);
+            v16_store(y3 + e, s3);
+        }
+    }
+    for (; t < T; t++) { /* single steps (the decoder's T = 1): two feature blocks at once */
+        const float *w0 = w + t * ldw;
+        float *y0 = y + t * ldy;
+        size_t e = 0;
+        for (; e + 2 * L <= n; e += 2 * L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            v16 s1 = acc ? v16_load(y0 + e + L) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                v16 c0 = v16_set1(scaled ? w0[j] * scale : w0[j]);
+                const float *xr = x + (t + j) * ldx + e;
+                s0 = v16_fma(c0, v16_load(xr), s0);
+                s1 = v16_fma(c0, v16_load(xr + L), s1);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y0 + e + L, s1);
+        }
+        for (; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            for (size_t j = 0; j < W; j++) {
+                float c0 = scaled ? w0[j] * scale : w0[j];
+                s0 = v16_fma(v16_set1(c0), v16_load(x + (t + j) * ldx + e), s0);
+            }
+            v16_store(y0 + e, s0);
+        }
+    }
+    for (t = 0; t < T; t++) /* the feature tail, n % 16 */
+        for (size_t e = n - n % L; e < n; e++) {
+            float s0 = acc ? y[t * ldy + e] : 0.0f;
+            for (size_t j = 0; j < W; j++) {
+                float c0 = scaled ? w[t * ldw + j] * scale : w[t * ldw + j];
+                s0 = fmaf(c0, x[(t + j) * ldx + e], s0);
+            }
+            y[t * ldy + e] = s0;
+        }
+}
+
+/* out (T*S,H*dv), p (T*S,H*W), kt (P*S,H*dk), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
+ * bias (H*W) */
+NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kt0, const float *q,
+                                  const float *k, const float *v, const float *bias, float scale,
+                                  const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *kt = kt0 + (s * H + h) * dk * P;
+    for (size_t pos = 0; pos < P; pos++) {
+        const float *kr = k + (pos * S + s) * H * dk + h * dk;
+        for (size_t e = 0; e < dk; e++) kt[e * P + pos] = kr[e];
+    }
+    float *p0 = p + s * H * W + h * W;
+    size_t ldp = S * H * W;
+    NC_FN(attn_window_dots)(p0, ldp, q + s * H * dk + h * dk, S * H * dk, kt, P, dk, d->T, W);
+    v16 vscale = v16_set1(scale);
+    for (size_t t = 0; t < d->T; t++) {
+        float *pr = p0 + t * ldp, m, sum;
+        size_t j = 0;
+        for (; j + L <= W; j += L) {
+            v16 x = v16_mul(v16_load(pr + j), vscale);
+            v16_store(pr + j, v16_add(x, v16_load(bias + h * W + j)));
+        }
+        for (; j < W; j++) {
+            float x = pr[j] * scale;
+            pr[j] = x + bias[h * W + j];
+        }
+        NC_FN(nc_row_max)(&m, pr, 1, W);
+        NC_FN(nc_row_sub)(pr, pr, &m, 1, W);
+        NC_FN(nc_vexp)(pr, pr, W);
+        NC_FN(nc_row_sum)(&sum, pr, 1, W);
+        NC_FN(nc_row_div)(pr, pr, &sum, 1, W);
+    }
+    NC_FN(attn_window_sum)(out + s * H * dv + h * dv, S * H * dv, p0, ldp, v + s * H * dv + h * dv,
+                           S * H * dv, dv, d->T, W, 0, 0.0f, 0);
+}
+
+/* ds (T*S,H*W), vt (P*S,H*dv), dout (T*S,H*dv), p (T*S,H*W), v (P*S,H*dv) */
+NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, float *vt0, const float *dout, const float *p,
+                                    const float *v, const nc_attn_dims *d, size_t s, size_t h)
+{
+    size_t S = d->S, H = d->heads, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
+    float *vt = vt0 + (s * H + h) * dv * P;
+    for (size_t pos = 0; pos < P; pos++) {
+        const float *vr = v + (pos * S + s) * H * dv + h * dv;
+        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
+    }
+    size_t ldp = S * H * W;
+    float *d0 = ds + s * H * W + h * W;
+    NC_FN(attn_window_dots)(d0, ldp, dout + s * H * dv + h * dv, S * H * dv, vt, P, dv, d->T, W);
+    for (size_t t = 0; t < d->T; t++) {
+        const float *pr = p + t * ldp + s * H * W + h * W;
+        float *dr = d0 + t * ldp, dot;
+        NC_FN(nc_row_dot)(&dot, dr, pr, 1, W);
+        NC_FN(nc_row_sub)(dr, dr, &dot, 1, W);
+        NC_FN(nc_mul)(dr, dr, pr, W);
+    }
+}
+
+/* y_pos[e] = fma chain over the query steps t with 0 <= pos - t < W, in increasing t, of
+ * c_t[pos - t] * x_t[e], c_t[j] = w_t[j] (or w_t[j] * scale rounded, when scaled), from +0 (or
+ * from y_pos[e], when acc); for pos < T + W - 1, e < n; w_t = w + t*ldw, x_t = x + t*ldx,
+ * y_pos = y + pos*ldy. Four positions run together: one load of x_t feeds four chains, and
+ * every chain still takes its terms in increasing t (a term that does not belong to a chain is
+ * skipped, never added as zero, which could turn a -0 into +0). */
+NC_TARGET static void NC_FN(attn_pos_sum)(float *y, size_t ldy, const float *w, size_t ldw,
+                                          const float *x, size_t ldx, size_t n, size_t T,
+                                          size_t W, int scaled, float scale, int acc)
+{
+    float xc[NC_ATTN_CHUNK];
+    if (T * n <= NC_ATTN_CHUNK) { /* contiguous copy: exact, and no cache conflicts */
+        for (size_t t = 0; t < T; t++) memcpy(xc + t * n, x + t * ldx, n * sizeof *xc);
+        x = xc;
+        ldx = n;
+    }
+#define NC_ATTN_COEF(t, j) (scaled ? w[(t) * ldw + (j)] * scale : w[(t) * ldw + (j)])
+    size_t P = T + W - 1, pos = 0;
+    for (; pos + 4 <= P; pos += 4) {
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos + 3 < T - 1 ? pos + 3 : T - 1;
+        float *y0 = y + pos * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+        size_t e = 0;
+        for (; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero(), s1 = acc ? v16_load(y1 + e) : v16_zero();
+            v16 s2 = acc ? v16_load(y2 + e) : v16_zero(), s3 = acc ? v16_load(y3 + e) : v16_zero();
+            for (size_t t = tlo; t <= thi; t++) {
+                v16 xv = v16_load(x + t * ldx + e);
+                if (t <= pos && pos - t < W)
+                    s0 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos - t)), xv, s0);
+                if (t <= pos + 1 && pos + 1 - t < W)
+                    s1 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 1 - t)), xv, s1);
+                if (t <= pos + 2 && pos + 2 - t < W)
+                    s2 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 2 - t)), xv, s2);
+                if (pos + 3 - t < W)
+                    s3 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos + 3 - t)), xv, s3);
+            }
+            v16_store(y0 + e, s0);
+            v16_store(y1 + e, s1);
+            v16_store(y2 + e, s2);
+            v16_store(y3 + e, s3);
+        }
+    }
+    for (; pos < P; pos++) {
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos < T - 1 ? pos : T - 1;
+        float *y0 = y + pos * ldy;
+        for (size_t e = 0; e + L <= n; e += L) {
+            v16 s0 = acc ? v16_load(y0 + e) : v16_zero();
+            for (size_t t = tlo; t <= thi; t++)
+                s0 = v16_fma(v16_set1(NC_ATTN_COEF(t, pos - t)), v16_load(x + t * ldx + e), s0);
+            v16_store(y0 + e, s0);
+        }
+    }
+    for (pos = 0; pos < P; pos++) { /* the feature tail, n % 16 */
+        size_t tlo = pos + 1 >= W ? pos + 1 - W : 0, thi = pos < T - 1 ? pos : T - 1;
+        for (size_t e = n - n % L; e < n; e++) {
+            float s0 = acc ? y[pos * ldy + e] : 0.0f;
+            for (size_t t = tlo; t <= thi; t++)
+                s0 = fmaf(NC_ATTN_COEF(t, pos - t), x[t * ldx + e], s0);
+            y[pos * ldy + e] = s0;
+        }
+    }
+#undef NC_ATTN_COEF
+}
+
+/* dq (T*S,H*dk), dk (P*S,H*dk), dv (P*S,H*dv); ds, p (T*S,H*W); q, k, dout as in the forward */
+NC_TARGET void NC_FN(nc_attn_bwd_qkv)(float *dq, float *dk, float *dv, const float *ds,
+                                      const float *p, const float *q, const float *k,
+                                      const float *dout, float scale, const nc_attn_dims *d,
+                                      size_t s, size_t h, unsigned acc)
+{
+    size_t S = d->S, H = d->heads, Dk = d->dk, Dv = d->dv, W = d->mem + 1;
+    size_t ldw = S * H * W;
+    const float *w0 = ds + s * H * W + h * W, *p0 = p + s * H * W + h * W;
+    NC_FN(attn_window_sum)(dq + s * H * Dk + h * Dk, S * H * Dk, w0, ldw, k + s * H * Dk + h * Dk,
+                           S * H * Dk, Dk, d->T, W, 1, scale, (int)(acc & 1));
+    NC_FN(attn_pos_sum)(dk + s * H * Dk + h * Dk, S * H * Dk, w0, ldw, q + s * H * Dk + h * Dk,
+                        S * H * Dk, Dk, d->T, W, 1, scale, (int)((acc >> 1) & 1));
+    NC_FN(attn_pos_sum)(dv + s * H * Dv + h * Dv, S * H * Dv, p0, ldw, dout + s * H * Dv + h * Dv,
+                        S * H * Dv, Dv, d->T, W, 0, 0.0f, (int)((acc >> 2) & 1));
+}
+
 #undef L

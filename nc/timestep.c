@@ -20,7 +20,14 @@
  * ops kept are row-wise (row r of the result reads row r of the row-aligned operands and all of
  * the time-invariant ones: parameters and what is computed from them alone), so S rows give the
  * bits those rows have inside T*S. What is not row-wise (a sum over all rows, a time-parallel
- * slice or concat of rows) is dropped when nothing needed reads it (the loss), else refused. */
+ * slice or concat of rows) is dropped when nothing needed reads it (the loss), else refused.
+ *
+ * Attention reads a window of earlier steps, which no one-step recurrence carries: its keys and
+ * values come from kall = concat_rows(kin, kcur) with kin a memory state of mem*S rows, and the
+ * state output slice_rows(kall, T*S, mem*S) keeps the last mem positions (memory_op below). The
+ * one-step graph runs the same concat on S current rows, so kall holds exactly the W = mem + 1
+ * positions the segment's query row of that step reads, in the same order; the attention kernel
+ * computes each query row from those W rows alone, so the bits match. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +41,9 @@ enum {
     M_STATE,  /* a state input */
     M_STEP,   /* written by an instruction of step vstep, place vpos within its step */
     M_PART,   /* rows of steps [t0, t1] of the step value at place vpos (a partial concat) */
-    M_OPAQUE  /* meaning changes with the row count (a sum over rows, scratch): never read */
+    M_OPAQUE, /* meaning changes with the row count (a sum over rows, scratch): never read */
+    M_KALL,   /* concat_rows(memory state input memst, time-parallel): mem*S + T*S rows */
+    M_MEMOUT  /* slice_rows(that concat, T*S, mem*S): the next value of memory state memst */
 };
 
 typedef struct conv {
@@ -45,6 +54,9 @@ typedef struct conv {
     int *sidx;      /* sidx[t*n + k]: the k-th instruction of step t */
     uint8_t *mode;
     int *vstep, *vpos, *t0, *t1, *map;
+    int *memst;     /* M_KALL, M_MEMOUT: the state index; state inputs: index if a memory state */
+    uint8_t *ismem; /* per state: 1 for a key/value memory state (read by a time-parallel concat) */
+    uint8_t *memuse; /* per state: memory concats reading its input so far */
 } conv;
 
 /* The value at place pos of step t. */
@@ -94,12 +106,81 @@ static nc_status emit_kept(conv *c, const nc_ginstr *src, const int *in)
     return nc_graph_add_instr(c->ng, &k) < 0 ? c->ng->err : NC_OK;
 }
 
+/* A value whose rows are the T*S time-major rows (with T = 1, a step-0 value is one). */
+static int tp_like(const conv *c, int v)
+{
+    return c->mode[v] == M_TP || (c->mode[v] == M_STEP && c->T == 1 && c->vstep[v] == 0);
+}
+
+/* The key/value memory pattern, all time-parallel:
+ *   kall = concat_rows(kin, kcur)          kin a memory state input (mem*S rows), kcur (T*S rows)
+ *   out  = attention(q, kall, vall, bias)  q (T*S rows), k and v both such concats, or both
+ *                                          time-parallel when mem = 0; bias time-invariant
+ *   kout = slice_rows(kall, T*S, mem*S)    the state output paired with kin
+ * becomes kall = concat_rows(kin, kcur) of (mem+1)*S rows, attention on S query rows, and
+ * kout = slice_rows(kall, S, mem*S). If the state after step t-1 holds positions [t, t+mem) of
+ * the segment's kall, then the one-step kall holds positions [t, t+mem] -- exactly the window
+ * query row t reads in the segment, in the same order -- and the new state positions
+ * [t+1, t+mem+1). At t = 0 both start from kin, so by induction every step reads the same rows
+ * and the kernel (whose per-row order depends only on those W rows) gives the same bits. */
+static nc_status memory_op(conv *c, const nc_ginstr *I)
+{
+    const nc_graph *g = c->g;
+    nc_graph *ng = c->ng;
+    int id[NC_MAX_IN];
+    for (int j = 0; j < nc_op_table[I->op].n_in; j++) id[j] = c->map[I->in[j]];
+    if (I->op == NC_OP_CONCAT_ROWS) {
+        int u = I->in[0], st = c->memst[u], o = I->out[0];
+        if (st < 0 || !c->ismem[st] || c->memuse[st]++ || !tp_like(c, I->in[1]) || id[1] < 0)
+            return NC_ERR_ARG; /* one reader per memory state: the concat its output slices */
+        c->mode[o] = M_KALL;
+        c->memst[o] = st;
+        c->map[o] = o;
+        ng->val[o].rows = g->val[u].rows + c->S;
+        return emit_kept(c, I, id);
+    }
+    if (I->op == NC_OP_SLICE_ROWS) {
+        int u = I->in[0], o = I->out[0];
+        size_t mem_rows = g->val[g->state_in[c->memst[u]]].rows;
+        if (I->a != c->T * c->S || I->b != mem_rows)
+            return NC_ERR_ARG; /* only the last mem positions: the next memory */
+        c->mode[o] = M_MEMOUT;
+        c->memst[o] = c->memst[u];
+        c->map[o] = o;
+        nc_ginstr k = *I;
+        k.in[0] = id[0];
+        k.a = c->S;
+        return nc_graph_add_instr(ng, &k) < 0 ? ng->err : NC_OK;
+    }
+    /* ATTENTION */
+    int q = I->in[0], k = I->in[1], v = I->in[2], b = I->in[3];
+    if (I->a != c->S || !tp_like(c, q) || c->mode[b] != M_INV)
+        return NC_ERR_ARG;
+    size_t mem = (g->val[k].rows - g->val[q].rows) / c->S;
+    if (mem == 0 ? !(tp_like(c, k) && tp_like(c, v))
+                 : !(c->mode[k] == M_KALL && c->mode[v] == M_KALL))
+        return NC_ERR_ARG;
+    for (int j = 0; j < 4; j++)
+        if (id[j] < 0)
+            return NC_ERR_ARG;
+    for (int kk = 0; kk < 3; kk++) {
+        int o = I->out[kk];
+        c->map[o] = o;
+        c->mode[o] = kk < 2 ? M_TP : M_OPAQUE; /* out, p row-aligned; then the keys' scratch */
+        ng->val[o].rows = kk < 2 ? c->S : (mem + 1) * c->S;
+    }
+    return emit_kept(c, I, id);
+}
+
 /* A time-parallel instruction. */
 static nc_status time_parallel(conv *c, const nc_ginstr *I)
 {
     const nc_graph *g = c->g;
     const nc_op_info *oi = &nc_op_table[I->op];
     int cat[NC_MAX_IN], id[NC_MAX_IN], any_tp = 0, any_seq = 0, opaque = 0;
+    if (I->op == NC_OP_ATTENTION || (I->op == NC_OP_CONCAT_ROWS && c->mode[I->in[0]] == M_STATE) ||
+        (I->op == NC_OP_SLICE_ROWS && c->mode[I->in[0]] == M_KALL))
+        return memory_op(c, I);
     int spos[NC_MAX_IN] = {0}, st0[NC_MAX_IN] = {0}, st1[NC_MAX_IN] = {0};
     for (int j = 0; j < oi->n_in; j++) {
         int u = I->in[j];
@@ -198,6 +279,8 @@ static nc_status step_instr(conv *c, const nc_ginstr *I, int t, int k)
             if (!(m == M_INV || m == M_STATE || (m == M_STEP && c->vstep[u] == 0) ||
                   (m == M_TP && (tp_slice || c->T == 1))))
                 return NC_ERR_ARG;
+            if (m == M_STATE && c->memst[u] >= 0 && c->ismem[c->memst[u]])
+                return NC_ERR_ARG; /* a memory state is read by its concat only */
         }
         if (tp_slice) { /* all of the S rows: the value itself */
             c->map[I->out[0]] = id[0];
@@ -258,40 +341,65 @@ static nc_status convert(conv *c)
         if (s > maxstep)
             maxstep = s;
     }
-    if (maxstep < 0 || g->nstate < 1)
-        return NC_ERR_ARG;
-    c->T = (size_t)maxstep + 1;
-    c->S = g->val[g->state_in[0]].rows;
-    for (int i = 0; i < g->nstate; i++)
-        if (g->val[g->state_in[i]].rows != c->S)
-            return NC_ERR_ARG;
-    int *count = calloc(c->T, sizeof *count);
-    if (!count)
-        return NC_ERR_NOMEM;
-    for (int i = 0; i < g->nins; i++)
-        if (g->ins[i].step >= 0)
-            count[g->ins[i].step]++;
-    c->n = count[0];
-    int uneven = 0;
-    for (size_t t = 0; t < c->T; t++) uneven |= count[t] != c->n;
-    free(count);
-    if (uneven || c->n == 0)
-        return NC_ERR_ARG;
-    c->sidx = malloc(c->T * (size_t)c->n * sizeof *c->sidx);
-    int *fill = calloc(c->T, sizeof *fill);
-    if (!c->sidx || !fill) {
-        free(fill);
-        return NC_ERR_NOMEM;
-    }
+    /* Attention (time-parallel only) gives S and, without step tags, T; memory states are the
+     * state inputs a time-parallel concat_rows reads first. */
+    int attn = -1;
     for (int i = 0; i < g->nins; i++) {
-        int s = g->ins[i].step;
-        if (s >= 0)
-            c->sidx[(size_t)s * (size_t)c->n + (size_t)fill[s]++] = i;
+        const nc_ginstr *I = &g->ins[i];
+        if (I->op == NC_OP_ATTENTION) {
+            if (I->step >= 0 || (attn >= 0 && I->a != g->ins[attn].a))
+                return NC_ERR_ARG;
+            if (attn < 0)
+                attn = i;
+        }
+        if (I->op == NC_OP_CONCAT_ROWS && I->step < 0)
+            for (int k = 0; k < g->nstate; k++)
+                if (g->state_in[k] == I->in[0])
+                    c->ismem[k] = 1;
     }
-    free(fill);
-    for (size_t j = (size_t)c->n; j < c->T * (size_t)c->n; j++)
-        if (c->sidx[j] < c->sidx[j - (size_t)c->n])
-            return NC_ERR_ARG; /* steps out of order */
+    if (attn < 0 && (maxstep < 0 || g->nstate < 1))
+        return NC_ERR_ARG;
+    if (attn >= 0) {
+        c->S = g->ins[attn].a;
+        c->T = maxstep >= 0 ? (size_t)maxstep + 1 : g->val[g->ins[attn].in[0]].rows / c->S;
+    } else {
+        c->T = (size_t)maxstep + 1;
+        c->S = g->val[g->state_in[0]].rows;
+    }
+    for (int i = 0; i < g->nstate; i++) {
+        size_t r = g->val[g->state_in[i]].rows;
+        if (c->ismem[i] ? r % c->S != 0 : r != c->S)
+            return NC_ERR_ARG;
+    }
+    if (maxstep >= 0) {
+        int *count = calloc(c->T, sizeof *count);
+        if (!count)
+            return NC_ERR_NOMEM;
+        for (int i = 0; i < g->nins; i++)
+            if (g->ins[i].step >= 0)
+                count[g->ins[i].step]++;
+        c->n = count[0];
+        int uneven = 0;
+        for (size_t t = 0; t < c->T; t++) uneven |= count[t] != c->n;
+        free(count);
+        if (uneven || c->n == 0)
+            return NC_ERR_ARG;
+        c->sidx = malloc(c->T * (size_t)c->n * sizeof *c->sidx);
+        int *fill = calloc(c->T, sizeof *fill);
+        if (!c->sidx || !fill) {
+            free(fill);
+            return NC_ERR_NOMEM;
+        }
+        for (int i = 0; i < g->nins; i++) {
+            int s = g->ins[i].step;
+            if (s >= 0)
+                c->sidx[(size_t)s * (size_t)c->n + (size_t)fill[s]++] = i;
+        }
+        free(fill);
+        for (size_t j = (size_t)c->n; j < c->T * (size_t)c->n; j++)
+            if (c->sidx[j] < c->sidx[j - (size_t)c->n])
+                return NC_ERR_ARG; /* steps out of order */
+    }
 
     /* The new graph: the same values (ids, parameter layout), no marks yet. */
     ng->seed = g->seed;
@@ -304,6 +412,7 @@ static nc_status convert(conv *c)
         ng->val[v] = *x;
         ng->val[v].flags = 0;
         c->map[v] = -1;
+        c->memst[v] = -1;
         if (x->kind == NC_V_PARAM) {
             c->mode[v] = M_INV, c->map[v] = v;
         } else if (x->kind == NC_V_INPUT) {
@@ -314,8 +423,10 @@ static nc_status convert(conv *c)
         }
     }
     for (int i = 0; i < g->nstate; i++) {
-        c->mode[g->state_in[i]] = M_STATE;
-        ng->val[g->state_in[i]].rows = c->S;
+        int u = g->state_in[i];
+        c->mode[u] = M_STATE;
+        c->memst[u] = i;
+        ng->val[u].rows = g->val[u].rows; /* S for a carried state, mem*S for a memory */
     }
 
     /* Where each step value sits (step, place), known ahead: step 1 compares against the place
@@ -346,7 +457,9 @@ static nc_status convert(conv *c)
     /* States: the value of the last step in the place of the state output, kept in step 0. */
     for (int i = 0; i < g->nstate; i++) {
         int o = g->state_out[i];
-        if (c->mode[o] != M_STEP || (size_t)c->vstep[o] != c->T - 1 || c->map[o] < 0)
+        if (c->ismem[i] ? c->mode[o] != M_MEMOUT || c->memst[o] != i
+                        : c->mode[o] != M_STEP || (size_t)c->vstep[o] != c->T - 1 ||
+                              c->map[o] < 0)
             return NC_ERR_ARG;
         if (nc_g_state(ng, g->state_in[i], c->map[o]) != NC_OK)
             return NC_ERR_ARG;
@@ -406,8 +519,12 @@ static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *orig
     c.t0 = calloc(nv, sizeof *c.t0);
     c.t1 = calloc(nv, sizeof *c.t1);
     c.map = calloc(nv, sizeof *c.map);
+    c.memst = calloc(nv, sizeof *c.memst);
+    c.ismem = calloc((size_t)g->nstate + 1, 1);
+    c.memuse = calloc((size_t)g->nstate + 1, 1);
     nc_status st = NC_ERR_NOMEM;
-    if (c.ng && c.mode && c.vstep && c.vpos && c.t0 && c.t1 && c.map)
+    if (c.ng && c.mode && c.vstep && c.vpos && c.t0 && c.t1 && c.map && c.memst && c.ismem &&
+        c.memuse)
         st = convert(&c);
     if (st == NC_OK && map)
         memcpy(map, c.map, (size_t)g->nval * sizeof *map);
@@ -424,6 +541,9 @@ static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *orig
     free(c.t0);
     free(c.t1);
     free(c.map);
+    free(c.memst);
+    free(c.ismem);
+    free(c.memuse);
     return st;
 }
 

@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "nc/nc.h"
+#include "transformer_graph.h"
 
 static uint64_t rng = 0x6EAD0002;
 
@@ -81,7 +82,7 @@ enum { M = 4, N = 5, K = 3, V = 6 };
 
 static void test_each_op(void)
 {
-    for (int op = 0; op < 29; op++) {
+    for (int op = 0; op < 34; op++) {
         nc_graph *g = nc_graph_new(100 + (uint64_t)op);
         int A = nc_g_param(g, M, N, NC_INIT_UNIFORM, 1.0f);
         int B = nc_g_param(g, M, N, NC_INIT_UNIFORM, 1.0f);
@@ -154,6 +155,37 @@ static void test_each_op(void)
             ps[1] = X;
             np = 2;
             name = "concat_cols_n";
+            break;
+        }
+        case 29: y = nc_g_transpose(g, A); name = "transpose"; break;
+        case 30: y = nc_g_reshape(g, A, 2, 10); name = "reshape"; break;
+        case 31: { /* transpose and reshape of one value: accumulating into one gradient */
+            int t1 = nc_g_transpose(g, A);
+            int r1 = nc_g_reshape(g, A, N, M);
+            y = nc_g_mul(g, t1, r1);
+            name = "transpose*reshape";
+            break;
+        }
+        case 32: { /* S = 2 streams, T = 2 steps, mem = 1, H = 2 heads, dk = 2, dv = 3 */
+            int Q = nc_g_param(g, 4, 4, NC_INIT_UNIFORM, 1.0f);
+            int Kp = nc_g_param(g, 6, 4, NC_INIT_UNIFORM, 1.0f);
+            int Vp = nc_g_param(g, 6, 6, NC_INIT_UNIFORM, 1.0f);
+            int Bp = nc_g_param(g, 1, 4, NC_INIT_UNIFORM, 1.0f);
+            y = nc_g_attention(g, Q, Kp, Vp, Bp, 2, 2, 0.7f);
+            ps[0] = Q, ps[1] = Kp, ps[2] = Vp, ps[3] = Bp;
+            np = 4;
+            name = "attention";
+            break;
+        }
+        case 33: { /* q, k and v from one value: dq, dk, dv meet in one gradient; mem = 3,
+                    * 3 streams, 1 step, one head of 5 */
+            int KV = nc_g_param(g, 12, 5, NC_INIT_UNIFORM, 1.0f);
+            int Bp = nc_g_param(g, 1, 4, NC_INIT_UNIFORM, 1.0f);
+            int q = nc_g_slice_rows(g, KV, 9, 3);
+            y = nc_g_attention(g, q, KV, KV, Bp, 3, 1, 0.45f);
+            ps[0] = KV, ps[1] = Bp;
+            np = 2;
+            name = "attention(kv, kv, kv)";
             break;
         }
         }
@@ -252,10 +284,45 @@ static void test_lstm_block(void)
     nc_graph_free(g);
 }
 
+/* One transformer block (tests/transformer_graph.h) with a key/value memory of 3 positions
+ * bound as inputs: every parameter's gradient against finite differences. */
+static void test_transformer_block(void)
+{
+    rng = 0x7BF0001;
+    trf m;
+    trf_cfg cfg = {.S = 2, .T = 3, .mem = 3, .C = 8, .H = 2, .dk = 4, .F = 12, .V = 9,
+                   .layers = 1};
+    trf_build(&m, &cfg);
+    REQUIRE(nc_graph_status(m.g) == NC_OK);
+    nc_program *p = NULL;
+    REQUIRE(nc_graph_compile(m.g, NC_COMPILE_GRAD, &p) == NC_OK);
+    size_t R = cfg.T * cfg.S, MR = cfg.mem * cfg.S * cfg.H * cfg.dk;
+    uint32_t sym[6], tgt[6];
+    float kin[48], vin[48], ones[6];
+    REQUIRE(MR <= 48 && R <= 6);
+    for (size_t r = 0; r < R; r++) {
+        sym[r] = test_rand_below(&rng, (uint32_t)cfg.V);
+        tgt[r] = test_rand_below(&rng, (uint32_t)cfg.V);
+        ones[r] = 1.0f;
+    }
+    for (size_t i = 0; i < MR; i++) {
+        kin[i] = frand();
+        vin[i] = frand();
+    }
+    nc_program_bind(p, m.sym, sym);
+    nc_program_bind(p, m.tgt, tgt);
+    REQUIRE(nc_program_bind(p, m.kin[0], kin) == NC_OK);
+    REQUIRE(nc_program_bind(p, m.vin[0], vin) == NC_OK);
+    fd_check(p, m.ce, ones, R, m.param, m.psize, m.nparam, "transformer block");
+    nc_program_free(p);
+    nc_graph_free(m.g);
+}
+
 int main(void)
 {
     test_each_op();
     test_lstm_block();
+    test_transformer_block();
     printf("largest relative gradient error: %.3g; %d elements skipped at a kink\n", max_err,
            total_kinks);
     return test_finish("test_graph_grad");

@@ -1,4 +1,5 @@
-/* Model bytecode on random programs: random chains of ops over a pool of values, each value used
+/* Model bytecode on random programs: random chains of ops (attention, transpose and reshape
+ * included) over a pool of values, each value used
  * any number of times (so gradients accumulate through every path: native acc, temporary +
  * COPY, pass-through of dy), checked against central finite differences, and run with and without
  * workspace reuse and under every supported ISA with 1, 2, 3 threads, which must all give the
@@ -32,7 +33,7 @@ static int build(nc_graph *g, int *params, int *wts, int steps)
         int x = pool[n - 1 - (int)test_rand_below(&rng, (uint32_t)(n < 3 ? n : 3))];
         int y = pool[test_rand_below(&rng, (uint32_t)n)];
         int v = -1, t1, t2;
-        switch (test_rand_below(&rng, 17)) {
+        switch (test_rand_below(&rng, 19)) {
         case 0: v = nc_g_add(g, x, y); break;
         case 1: v = nc_g_sub(g, x, y); break;
         case 2: v = nc_g_mul(g, x, y); break;
@@ -58,6 +59,11 @@ static int build(nc_graph *g, int *params, int *wts, int steps)
             break;
         case 15: v = nc_g_layernorm(g, x, b, b, 1e-5f); break;
         case 16: v = nc_g_mul(g, x, x); break;
+        case 17: v = nc_g_reshape(g, nc_g_transpose(g, x), R, C); break; /* a permutation */
+        case 18: /* 3 streams, 1 step, a memory of 1 position, 2 heads of 2 */
+            t1 = nc_g_concat_rows(g, y, x);
+            v = nc_g_attention(g, x, t1, t1, b, R, 2, 0.5f);
+            break;
         }
         pool[n++] = v;
     }

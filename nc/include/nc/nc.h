@@ -177,6 +177,13 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
  *   which fixes the result for signed zeros (and NaN). fma(a,b,c) is a*b+c rounded once.
  *   sum16(...) is the canonical row reduction: 16 interleaved partial sums, a fixed pairwise
  *   tree, then the tail in index order. */
+/* Shape of a windowed attention (ATTENTION op): T query steps of S streams, H heads of dk (query,
+ * key) and dv (value) columns, mem earlier positions; the window has W = mem + 1 positions and
+ * keys/values P = mem + T. */
+typedef struct nc_attn_dims {
+    size_t T, S, mem, heads, dk, dv;
+} nc_attn_dims;
+
 #define NC_KERNELS(X)                                                                           \
     /* ---- elementary functions, y[i] = f(x[i]), all (n); y may equal x (math.c) */          \
     X(void, nc_vexp, (float *y, const float *x, size_t n))                                     \
@@ -270,7 +277,23 @@ void nc_matmul_tn_avx512(float *C, size_t ldc, const float *A, size_t lda, const
     /* table_grad[idx[r]] += grad[r] for r = 0, 1, ... in that order, so repeated indices     */ \
     /* always accumulate in increasing r. NC_ERR_ARG (nothing written) if some idx >= V.      */ \
     X(nc_status, nc_scatter_add_rows, (float *table_grad, const float *grad,                   \
-                                       const uint32_t *idx, size_t M, size_t N, size_t V))
+                                       const uint32_t *idx, size_t M, size_t N, size_t V))     \
+    /* ---- windowed multi-head attention, one (stream s, head h) unit per call: nc_attn_dims  */ \
+    /* and the op ATTENTION (docs/determinism.md "Attention"). Rows of unit (s,h) are         */ \
+    /* disjoint from every other unit's, so units may run on different threads.              */ \
+    /* Forward: q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv), bias (H*W) -> out (T*S,H*dv),      */ \
+    /* p (T*S,H*W) (saved); kt (P*S,H*dk) scratch: the unit's keys transposed.               */ \
+    X(void, nc_attn_fwd, (float *out, float *p, float *kt, const float *q, const float *k,     \
+                          const float *v, const float *bias, float scale,                      \
+                          const nc_attn_dims *d, size_t s, size_t h))                          \
+    /* ds (T*S,H*W) = gradient of the scores from dout (T*S,H*dv), p and v (P*S,H*dv);       */ \
+    /* vt (P*S,H*dv) scratch: the unit's values transposed.                                  */ \
+    X(void, nc_attn_bwd_p, (float *ds, float *vt, const float *dout, const float *p,           \
+                            const float *v, const nc_attn_dims *d, size_t s, size_t h))        \
+    /* dq, dk, dv from ds, p, q, k, dout; bit k of acc: output k (dq, dk, dv) accumulates */   \
+    X(void, nc_attn_bwd_qkv, (float *dq, float *dk, float *dv, const float *ds, const float *p, \
+                              const float *q, const float *k, const float *dout, float scale,  \
+                              const nc_attn_dims *d, size_t s, size_t h, unsigned acc))
 
 #define NC_KERNEL_DECLARE_REF(ret, name, params) ret name##_ref params;
 #define NC_KERNEL_DECLARE_AVX2(ret, name, params) ret name##_avx2 params;
@@ -427,6 +450,24 @@ int nc_g_slice_rows(nc_graph *g, int x, size_t r0, size_t n); /* rows [r0, r0+n)
  * O(n^2). */
 int nc_g_concat_rows_n(nc_graph *g, const int *v, size_t n);
 int nc_g_concat_cols_n(nc_graph *g, const int *v, size_t n);
+int nc_g_transpose(nc_graph *g, int x);              /* (M,N) -> (N,M) */
+/* The same elements in row-major order as (rows, cols); rows*cols must equal x's count. */
+int nc_g_reshape(nc_graph *g, int x, size_t rows, size_t cols);
+/* Windowed multi-head attention with a key/value memory (Transformer-XL style, sliding window),
+ * so every query row attends to the same number of positions and causality is structural.
+ * q is (T*S, H*dk) time-major; k (P*S, H*dk) and v (P*S, H*dv) hold P = mem + T positions: the
+ * mem positions before step 0 followed by the T current ones (in a model, concat_rows of a memory
+ * state input and the current keys); bias is a (1, H*W) parameter, W = mem + 1, the learned
+ * relative-position bias (index j = 0 the oldest position of the window, W-1 the current one).
+ * mem is derived from the row counts: rows(k) - rows(q) = mem * S. Query row t*S+s, head h,
+ * attends to rows (t+j)*S+s, j = 0 .. mem, with
+ *     score_j = (scale * dot(q_h, k_h)) + bias[h*W + j],  p = softmax_j(score),
+ *     out_h   = sum_j p_j v_h
+ * in the canonical orders of docs/determinism.md ("Attention"). Returns out (T*S, H*dv).
+ * NC_ERR_ARG (sticky) unless rows(q) % S == 0, rows(k) = rows(v) >= rows(q), their difference a
+ * multiple of S, cols(q) == cols(k), both cols(q) and cols(v) multiples of H, bias (1, H*W). */
+int nc_g_attention(nc_graph *g, int q, int k, int v, int bias, size_t streams, size_t heads,
+                   float scale);
 /* (1,1): each row summed in the canonical row order (sum16), then the row sums added in
  * increasing row order starting from +0. */
 int nc_g_sum_all(nc_graph *g, int x);
@@ -440,15 +481,19 @@ nc_status nc_g_loss(nc_graph *g, int v);
  * with time step t (0 <= t <= 32767), or -1 (the default) for time-parallel ones. nc_g_state
  * declares a recurrent state: in is a float input (S,N) holding the state before step 0, out the
  * value of that state after the last step, same shape (marked as an output); after a run the
- * caller copies out into in's buffer to carry the state to the next segment. NC_ERR_ARG (sticky)
+ * caller copies out into in's buffer to carry the state to the next segment. A key/value memory
+ * for attention is a state too: in (mem*S,N) holds the mem positions before step 0 and out is
+ * slice_rows(concat_rows(in, current), T*S, mem*S) (nc_graph_timestep). NC_ERR_ARG (sticky)
  * for a bad tag, in not an input, shapes that differ, out == in, or in declared twice. Both
  * return the graph status. */
 nc_status nc_g_step(nc_graph *g, int t);
 nc_status nc_g_state(nc_graph *g, int in, int out);
 
 /* The per-timestep conversion (docs/architecture.md, "Per-timestep conversion"). g is a
- * per-segment forward graph over T steps of S streams: S is the row count of its states (at least
- * one; all equal), T is 1 + the largest step tag. Builds in *out a new graph that runs ONE step
+ * per-segment forward graph over T steps of S streams: S is the streams argument of its
+ * ATTENTION instructions (all equal) or, without attention, the row count of its states (at least
+ * one; all equal); T is 1 + the largest step tag, or without step tags rows(q)/S of the
+ * attention. Builds in *out a new graph that runs ONE step
  * of the S streams and gives, step after step, the same bits as g gives for that step:
  * time-parallel values of T*S rows (and inputs of T*S rows, such as the symbol indices) get S
  * rows; the instructions of step 0 are kept and those of steps >= 1 dropped, after checking that
@@ -459,6 +504,18 @@ nc_status nc_g_state(nc_graph *g, int in, int out);
  * the step-0 value in its place. The loss, and whatever sums over all rows, is dropped (the
  * per-timestep graph has no loss).
  *
+ * Key/value memory states (attention): a state input kin of mem*S rows read by a time-parallel
+ * kall = concat_rows(kin, kcur) (kcur time-parallel, T*S rows), kall read only by ATTENTION (as
+ * k or v) and by slice_rows(kall, T*S, mem*S), which must be the state output paired with kin.
+ * In *out kall has (mem+1)*S rows, the attention S query rows and the state output becomes
+ * slice_rows(kall, S, mem*S): run step after step with the state carried, every query row reads
+ * the same W = mem+1 key/value rows in the same order as in g, so its bits are the same.
+ * ATTENTION must be time-parallel (untagged); with mem = 0 its k and v are plain time-parallel
+ * values and no state is needed. Memory states and step-carried states (S rows) may be mixed;
+ * a state input read by a time-parallel concat_rows is a memory state and may be read by
+ * nothing else. TRANSPOSE and RESHAPE are kept on time-invariant values and refused on
+ * time-parallel ones.
+ *
  * Value ids are kept: parameters (same order, so the same parameter allocation layout), inputs,
  * and every value computed by a kept instruction have the same id in *out as in g. If map is not
  * NULL it receives nc_graph_value_count(g) entries: map[v] = the id in *out of the value standing
@@ -467,12 +524,14 @@ nc_status nc_g_state(nc_graph *g, int in, int out);
  * than state outputs, partial concatenations, the loss). Outputs and states are carried over.
  * *out is owned by the caller (nc_graph_free); g is unchanged.
  *
- * NC_ERR_ARG (*out NULL) when g has an error status or a gradient-only op, has no state or no
- * step, or anything the rewrite cannot prove equivalent: steps out of order or of different
+ * NC_ERR_ARG (*out NULL) when g has an error status or a gradient-only op, has neither an
+ * attention nor a state and a step, or anything the rewrite cannot prove equivalent: steps out of order or of different
  * structure, a step reading a value of a step other than its own or the previous one, a state
  * input read outside step 0, a time-parallel instruction mixing rows of different steps or not
  * row-wise, a state output that is not a value of the last step, an output that would change
- * meaning. NC_ERR_NOMEM. */
+ * meaning; an attention tagged with a step or with another S, a memory state read twice or by a
+ * step, its concat read by anything but attention and its slice (or marked as an output), a
+ * memory state output that is not exactly that slice. NC_ERR_NOMEM. */
 nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map);
 
 /* The decoder's feed (feed.c). A decoder runs the one-step program T times, then trains on the
