@@ -18,6 +18,7 @@
 
 #include "lstm.h"
 #include "models.h"
+#include "o2counts.h"
 
 typedef struct lstm {
     model base;
@@ -37,6 +38,12 @@ typedef struct lstm {
     uint32_t *ssym, *stgt;    /* (S): the one-step program's inputs */
     float *smask;
     uint16_t *prev;           /* (S): each stream's last symbol */
+    /* the count prior (prior = 1): shared order-2 counts, each stream's last two bytes */
+    o2counts *o2;
+    uint8_t *h1, *h2;         /* (S) */
+    float *prior, *sprior;    /* (T*S, V) training input, (S, V) one-step input */
+    float *pw;                /* (V) scratch */
+    uint32_t counted;         /* steps of this segment predict_segment already counted */
     uint32_t t;               /* step within the segment */
     int forward_done;         /* predict_segment ran this segment's forward */
 } lstm;
@@ -60,6 +67,9 @@ static nc_status lstm_preset(model_config *c, int level)
     model_config_set(c, MP_LR_STEPS, 0);
     model_config_set(c, MP_LR_DECAY, 0);
     model_config_set(c, MP_BIGRAM, 0);
+    model_config_set(c, MP_PRIOR, 0);
+    model_config_set(c, MP_O2_LIMIT, 60);
+    model_config_set(c, MP_O1_LIMIT, 1000);
     model_config_setf(c, MP_BETA2, 0.9999f);
     model_config_setf(c, MP_ADAM_EPS, 1e-6f);
     model_config_setf(c, MP_INIT, 1.0f);
@@ -75,7 +85,7 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
         { MP_SYMBOLS, &k->symbols }, { MP_STREAMS, &k->streams }, { MP_LAYERS, &k->layers },
         { MP_HIDDEN, &k->hidden },   { MP_EMBED, &k->embed },     { MP_SEGMENT, &k->segment },
         { MP_SEED, &k->seed },       { MP_GATE_NORM, &k->gate_norm }, { MP_BIGRAM, &k->bigram },
-        { MP_LR_STEPS, &k->lr_steps }, { MP_LR_DECAY, &k->lr_decay },
+        { MP_LR_STEPS, &k->lr_steps }, { MP_LR_DECAY, &k->lr_decay }, { MP_PRIOR, &k->prior },
     };
     const struct { enum model_param p; float *v; } f[] = {
         { MP_LR, &k->lr }, { MP_LR_END, &k->lr_end }, { MP_BETA2, &k->beta2 },
@@ -85,6 +95,11 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
         st = model_config_get(c, u[i].p, u[i].v);
     for (size_t i = 0; i < sizeof f / sizeof f[0] && st == NC_OK; i++)
         st = model_config_getf(c, f[i].p, f[i].v);
+    if (st == NC_OK && k->prior) {
+        st = model_config_get(c, MP_O2_LIMIT, &k->o2_limit);
+        if (st == NC_OK)
+            st = model_config_get(c, MP_O1_LIMIT, &k->o1_limit);
+    }
     return st;
 }
 
@@ -112,7 +127,9 @@ static nc_status lstm_check(const model_config *c)
     if (k.symbols < 2 || k.symbols > 256 || k.streams < 1 || k.streams > 1024 || k.layers < 1
         || k.layers > LSTM_MAX_LAYERS || k.hidden < 1 || k.hidden > 4096 || k.embed < 1
         || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
-        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps))
+        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > 1
+        || (k.prior && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
+                        || k.o1_limit > 60000)))
         return NC_ERR_LIMIT;
     if (!(k.lr > 0 && k.lr < 1) || !(k.lr_end > 0 && k.lr_end < 1) || !(k.beta2 >= 0 && k.beta2 < 1) || !(k.eps > 0 && k.eps < 1)
         || !(k.init >= 0 && k.init <= 16))
@@ -148,6 +165,12 @@ static void lstm_destroy(model *m)
     free(x->stgt);
     free(x->smask);
     free(x->prev);
+    o2_free(x->o2);
+    free(x->h1);
+    free(x->h2);
+    free(x->prior);
+    free(x->sprior);
+    free(x->pw);
     free(x);
 }
 
@@ -220,6 +243,19 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
         lstm_destroy(&x->base);
         return NC_ERR_NOMEM;
     }
+    if (k->prior) {
+        x->o2 = o2_new(k->o2_limit, k->o1_limit);
+        x->h1 = calloc(S, 1);
+        x->h2 = calloc(S, 1);
+        x->prior = calloc(rows * k->symbols, sizeof *x->prior);
+        x->sprior = calloc(S * k->symbols, sizeof *x->sprior);
+        x->pw = calloc(k->symbols, sizeof *x->pw);
+        if (!x->o2 || !x->h1 || !x->h2 || !x->prior || !x->sprior || !x->pw
+            || nc_program_bind(x->train, x->tr.prior, x->prior) != NC_OK) {
+            lstm_destroy(&x->base);
+            return NC_ERR_NOMEM;
+        }
+    }
     st = nc_program_bind(x->train, x->tr.sym, x->sym_in);
     if (st == NC_OK)
         st = nc_program_bind(x->train, x->tr.tgt, x->tgt);
@@ -265,9 +301,37 @@ static nc_status make_step(lstm *x)
         st = nc_program_bind(x->step, x->st.mask, x->smask);
     if (st == NC_OK)
         st = bind_states(x->step, &x->st, x->sstate, k);
+    if (st == NC_OK && k->prior)
+        st = nc_program_bind(x->step, x->st.prior, x->sprior);
     if (st == NC_OK)
         memcpy(x->sstate, x->state, 2 * k->layers * state_floats(k) * sizeof *x->state);
     return st;
+}
+
+/* The count prior of every stream for the coming step: log of the normalised order-2 weights
+ * (a sequential float sum, one division, nc's log). Streams that have ended keep their last
+ * contexts, so both paths compute the same rows. */
+static void prior_rows(lstm *x, float *out)
+{
+    size_t V = x->k.symbols;
+    for (size_t s = 0; s < x->k.streams; s++) {
+        o2_weights(x->o2, x->h2[s], x->h1[s], x->pw);
+        float sum = 0.0f;
+        for (size_t j = 0; j < V; j++) sum += x->pw[j];
+        float inv = 1.0f / sum;
+        for (size_t j = 0; j < V; j++) x->pw[j] *= inv;
+        nc_kernels()->nc_vlog(out + s * V, x->pw, V);
+    }
+}
+
+/* Count the symbols of one step's active streams. */
+static void prior_count(lstm *x, const uint16_t *sym, size_t n_active)
+{
+    for (size_t s = 0; s < n_active; s++) {
+        o2_count(x->o2, x->h2[s], x->h1[s], sym[s]);
+        x->h2[s] = x->h1[s];
+        x->h1[s] = (uint8_t)sym[s];
+    }
 }
 
 static nc_status lstm_predict(model *m, float *w, uint32_t n_active)
@@ -281,6 +345,10 @@ static nc_status lstm_predict(model *m, float *w, uint32_t n_active)
         return st;
     for (size_t s = 0; s < S; s++)
         x->ssym[s] = x->sym_in[x->t * S + s] = x->prev[s];
+    if (k->prior) {
+        prior_rows(x, x->sprior);
+        memcpy(x->prior + x->t * S * k->symbols, x->sprior, S * k->symbols * sizeof *x->prior);
+    }
     if ((st = nc_program_forward(x->step, x->pool)) != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->step, x->st.prob), S * k->symbols * sizeof *w);
@@ -309,6 +377,18 @@ static nc_status lstm_predict_segment(model *m, float *w, const uint16_t *sym, c
             x->tgt[r] = on ? sym[r] : 0;
             x->mask[r] = on ? 1.0f : 0.0f;
         }
+    if (k->prior) { /* the counts advance through the segment now; update() skips them */
+        for (size_t t = 0; t < T; t++) {
+            float *rows = x->prior + t * S * k->symbols;
+            if (t < steps) {
+                prior_rows(x, rows);
+                prior_count(x, sym + t * S, act[t]);
+            } else {
+                memset(rows, 0, S * k->symbols * sizeof *rows);
+            }
+        }
+        x->counted = steps;
+    }
     nc_status st = nc_program_forward(x->train, x->pool);
     if (st != NC_OK)
         return st;
@@ -348,6 +428,12 @@ static nc_status lstm_update(model *m, const uint16_t *sym, uint32_t n_active)
         x->mask[r] = on ? 1.0f : 0.0f;
         x->prev[s] = on ? sym[s] : 0;
     }
+    if (x->k.prior) {
+        if (x->counted > 0)
+            x->counted--;
+        else
+            prior_count(x, sym, n_active);
+    }
     if (++x->t < x->k.segment)
         return NC_OK;
     x->t = 0;
@@ -362,7 +448,7 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
         return;
     *params = lstm_param_count(&k);
     /* parameters, gradients and Adam's second moments; the workspace comes on top */
-    *bytes = *params * 3 * sizeof(float);
+    *bytes = *params * 3 * sizeof(float) + (k.prior ? o2_bytes() : 0);
 }
 
 const model_ops lstm_ops = {

@@ -9,6 +9,7 @@
 /* The hyper-parameters, as read from a model_config. */
 typedef struct lstm_cfg {
     uint32_t symbols, streams, layers, hidden, embed, segment, seed, gate_norm, bigram;
+    uint32_t prior, o2_limit, o1_limit;
     uint32_t lr_steps, lr_decay;
     float lr, lr_end, beta2, eps, init;
 } lstm_cfg;
@@ -17,6 +18,7 @@ typedef struct lstm_cfg {
  * one-step graph, where -1 marks what it lacks. */
 typedef struct lstm_ids {
     int sym, tgt, mask;     /* inputs: previous symbol, target symbol (index), loss weight */
+    int prior;              /* input (rows, symbols): log-probabilities of the counts, or -1 */
     int prob, loss;         /* outputs: probabilities (rows, symbols), the scalar loss */
     int h0[LSTM_MAX_LAYERS], c0[LSTM_MAX_LAYERS]; /* state inputs (streams, hidden) */
     int h[LSTM_MAX_LAYERS], c[LSTM_MAX_LAYERS];   /* state outputs */
