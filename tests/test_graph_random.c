@@ -3,7 +3,9 @@
  * any number of times (so gradients accumulate through every path: native acc, temporary +
  * COPY, pass-through of dy), checked against central finite differences, and run with and without
  * workspace reuse and under every supported ISA with 1, 2, 3 threads, which must all give the
- * same bits. */
+ * same bits. A second set of programs uses values of 33,280 and 33,792 floats, above the size from
+ * which the interpreter splits element-wise and row-wise instructions over the pool, so the split
+ * paths are compared with the sequential ones (bits only: no finite differences there). */
 #include <math.h>
 #include <string.h>
 
@@ -17,7 +19,9 @@ static float frand(void)
     return (float)((int32_t)(test_rand64(&rng) >> 40) - (1 << 23)) * 0x1p-23f;
 }
 
-enum { R = 3, C = 4, NPARAM = 4, MAXV = 64 };
+/* the shape of every non-weight value: 3 x 4 for the gradient checks, larger for the splits */
+static size_t R = 3, C = 4;
+enum { NPARAM = 4, MAXV = 64 };
 
 /* Build a random program; returns the value y whose weighted sum is the loss. */
 static int build(nc_graph *g, int *params, int *wts, int steps)
@@ -61,6 +65,10 @@ static int build(nc_graph *g, int *params, int *wts, int steps)
         case 16: v = nc_g_mul(g, x, x); break;
         case 17: v = nc_g_reshape(g, nc_g_transpose(g, x), R, C); break; /* a permutation */
         case 18: /* 3 streams, 1 step, a memory of 1 position, 2 heads of 2 */
+            if (C != 4) { /* the bias (1, C) fits 2 heads x 2 positions only at C = 4 */
+                v = nc_g_tanh(g, x);
+                break;
+            }
             t1 = nc_g_concat_rows(g, y, x);
             v = nc_g_attention(g, x, t1, t1, b, R, 2, 0.5f);
             break;
@@ -81,7 +89,7 @@ static double eval(nc_program *p, int y, const float *w)
     REQUIRE(nc_program_run(p, NULL) == NC_OK);
     const float *o = nc_program_value(p, y);
     double s = 0;
-    for (int i = 0; i < R * C; i++) s += (double)w[i] * (double)o[i];
+    for (size_t i = 0; i < R * C; i++) s += (double)w[i] * (double)o[i];
     return s;
 }
 
@@ -112,6 +120,43 @@ static int isa_thread_runs(nc_program *p, int y, nc_pool **pools)
     return same;
 }
 
+/* Like isa_thread_runs, but every run gets a freshly compiled program, so a chunk of a split
+ * that is skipped cannot hide behind values an earlier run left in the workspace. */
+static int fresh_runs(const nc_graph *g, int wv, const float *w, int y, nc_pool **pools)
+{
+    nc_isa saved = nc_isa_active();
+    float *base = NULL;
+    size_t nbase = 0;
+    int same = 1;
+    for (int isa = 0; isa < NC_ISA_COUNT; isa++) {
+        if (!nc_isa_supported((nc_isa)isa))
+            continue;
+        REQUIRE(nc_isa_select((nc_isa)isa) == NC_OK);
+        for (int t = base ? 0 : -1; t < 3; t++) { /* t = -1: the NULL-pool reference run */
+            nc_program *p = NULL;
+            REQUIRE(nc_graph_compile(g, NC_COMPILE_GRAD, &p) == NC_OK);
+            nc_program_bind(p, wv, w);
+            REQUIRE(nc_program_run(p, t < 0 ? NULL : pools[t]) == NC_OK);
+            size_t n;
+            const float *gr = nc_program_grads(p, &n);
+            if (!base) {
+                nbase = n;
+                base = malloc((n + R * C) * sizeof *base);
+                REQUIRE(base);
+                memcpy(base, gr, n * sizeof *base);
+                memcpy(base + n, nc_program_value(p, y), R * C * sizeof *base);
+            } else {
+                same &= n == nbase && memcmp(base, gr, n * sizeof *base) == 0 &&
+                        memcmp(base + n, nc_program_value(p, y), R * C * sizeof *base) == 0;
+            }
+            nc_program_free(p);
+        }
+    }
+    REQUIRE(nc_isa_select(saved) == NC_OK);
+    free(base);
+    return same;
+}
+
 int main(void)
 {
     nc_pool *pools[3];
@@ -124,8 +169,8 @@ int main(void)
         int params[NPARAM], wv;
         int y = build(g, params, &wv, 4 + (int)test_rand_below(&rng, 24));
         REQUIRE(nc_graph_status(g) == NC_OK);
-        float w[R * C];
-        for (int i = 0; i < R * C; i++) w[i] = frand();
+        float w[3 * 4];
+        for (size_t i = 0; i < R * C; i++) w[i] = frand();
         nc_program *p = NULL, *q = NULL;
         REQUIRE(nc_graph_compile(g, NC_COMPILE_GRAD, &p) == NC_OK);
         REQUIRE(nc_graph_compile(g, NC_COMPILE_GRAD | NC_COMPILE_NO_REUSE, &q) == NC_OK);
@@ -172,8 +217,33 @@ int main(void)
         nc_graph_free(g);
         graphs++;
     }
-    for (int t = 0; t < 3; t++) nc_pool_free(pools[t]);
     printf("%d random programs, %d parameter gradients checked, largest relative error %.3g\n",
            graphs, checked, worst);
+
+    /* Large values: the interpreter splits them over the pool (from 32768 floats of work). Tall
+     * (1040 x 32) and wide (64 x 528) shapes, so row splits, element splits at multiples of 16
+     * with a tail, and the column split of the norm gains all run. */
+    static const size_t shapes[][2] = {{1040, 32}, {64, 528}};
+    int big = 0;
+    for (uint64_t seed = 1001; seed <= 1024; seed++) {
+        int wide = seed % 6 == 0; /* fewer wide ones: their C x C products are slow on _ref */
+        R = shapes[wide][0], C = shapes[wide][1];
+        rng = seed * 0x9E3779B97F4A7C15ull;
+        nc_graph *g = nc_graph_new(seed);
+        int params[NPARAM], wv;
+        int y = build(g, params, &wv, 8 + (int)test_rand_below(&rng, 16));
+        REQUIRE(nc_graph_status(g) == NC_OK);
+        float *w = malloc(R * C * sizeof *w);
+        REQUIRE(w);
+        for (size_t i = 0; i < R * C; i++) w[i] = frand();
+        CHECK_MSG(fresh_runs(g, wv, w, y, pools),
+                  "seed %llu (%zu x %zu): ISA or thread count changed a result",
+                  (unsigned long long)seed, R, C);
+        nc_graph_free(g);
+        free(w);
+        big++;
+    }
+    printf("%d large random programs (split over the pool) identical on every path\n", big);
+    for (int t = 0; t < 3; t++) nc_pool_free(pools[t]);
     return test_finish("test_graph_random");
 }

@@ -8,7 +8,7 @@
  * cross-entropy, summed loss. Steps are tagged and the (h, c) states declared, so the same graph
  * also gives the per-timestep program the decoder runs (nc_graph_timestep).
  *
- * Figures, all on 1 thread (pool NULL):
+ * Figures, on 1 thread (pool NULL) unless --threads asks for a pool:
  * - instructions, parameters, the workspace as planned vs one slot per value
  *   (nc_program_workspace);
  * - ms per training run (forward + backward), best of several batches of runs;
@@ -21,7 +21,8 @@
  *   symbol, and the decode / encode cost ratio (T steps + one training run) / (one training run).
  *
  * usage: nc-graph-bench [--streams S] [--steps T] [--layers L] [--cells H] [--embed E]
- *                       [--runs N] [--reps R] [--wait-idle SECONDS]
+ *                       [--runs N] [--reps R] [--threads N] [--wait-idle SECONDS]
+ *   --threads: run every program on a pool of N threads (default 1: no pool).
  *   --wait-idle: first wait (up to SECONDS) for a 2-second window in which other processes keep
  *   less than 0.1 core busy (as nc-bench does). NNZIP_ISA is honoured. */
 #include <stdio.h>
@@ -30,6 +31,8 @@
 
 #include "bench_clock.h"
 #include "nc/nc.h"
+
+static nc_pool *pool; /* --threads; NULL = this thread only */
 
 typedef struct model {
     nc_graph *g;
@@ -166,7 +169,7 @@ static int steps_run(stepper *s, const model *m)
 {
     size_t n = m->S * m->H;
     for (size_t t = 0; t < m->T; t++) {
-        if (nc_program_bind(s->p, m->sym, s->sym + t * m->S) || nc_program_run(s->p, NULL))
+        if (nc_program_bind(s->p, m->sym, s->sym + t * m->S) || nc_program_run(s->p, pool))
             return -1;
         for (size_t k = 0; k < 2 * m->L; k++)
             memcpy(s->state + k * n, nc_program_value(s->p, s->out[k]), n * sizeof(float));
@@ -181,7 +184,7 @@ static double time_train(nc_program *p, int runs, int reps)
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
         for (int k = 0; k < runs; k++)
-            if (nc_program_run(p, NULL))
+            if (nc_program_run(p, pool))
                 return -1;
         double d = (bench_now() - t0) / runs;
         if (d < best)
@@ -198,10 +201,10 @@ static double time_forward(nc_program *p, int runs, int reps)
         double sum = 0;
         for (int k = 0; k < runs; k++) {
             double t0 = bench_now();
-            if (nc_program_forward(p, NULL))
+            if (nc_program_forward(p, pool))
                 return -1;
             sum += bench_now() - t0;
-            if (nc_program_backward(p, NULL))
+            if (nc_program_backward(p, pool))
                 return -1;
         }
         if (sum / runs < best)
@@ -239,7 +242,7 @@ static double time_kernels(nc_program *p, stepper *s, const model *m, int runs, 
             per = tm.sum / (double)m->T;
         } else {
             for (int k = 0; k < runs; k++)
-                if (nc_program_run(p, NULL))
+                if (nc_program_run(p, pool))
                     return -1;
             per = tm.sum / runs;
         }
@@ -254,7 +257,7 @@ static long count_instr(nc_program *p, int forward_only)
 {
     long n = 0;
     nc_program_set_trace(p, hook_count, &n);
-    nc_status st = forward_only ? nc_program_forward(p, NULL) : nc_program_run(p, NULL);
+    nc_status st = forward_only ? nc_program_forward(p, pool) : nc_program_run(p, pool);
     nc_program_set_trace(p, NULL, NULL);
     return st ? -1 : n;
 }
@@ -270,6 +273,7 @@ int main(int argc, char **argv)
     model m = {.S = 32, .T = 20, .L = 4, .H = 352, .E = 352, .V = 256};
     int runs = 3, reps = 7;
     double wait_idle = 0;
+    int threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -288,14 +292,21 @@ int main(int argc, char **argv)
             runs = atoi(v);
         else if (!strcmp(a, "--reps"))
             reps = atoi(v);
+        else if (!strcmp(a, "--threads"))
+            threads = atoi(v);
         else if (!strcmp(a, "--wait-idle"))
             wait_idle = atof(v);
         else
             goto usage;
         i++;
     }
-    if (!m.S || !m.T || !m.L || !m.H || !m.E || runs < 1 || reps < 1 || m.T > 32768)
+    if (!m.S || !m.T || !m.L || !m.H || !m.E || runs < 1 || reps < 1 || m.T > 32768 ||
+        threads < 1 || threads > NC_POOL_MAX_THREADS)
         goto usage;
+    if (threads > 1 && !(pool = nc_pool_new(threads))) {
+        fprintf(stderr, "nc-graph-bench: cannot start %d threads\n", threads);
+        return 1;
+    }
 
     if (model_build(&m)) {
         fprintf(stderr, "nc-graph-bench: building the graph failed (%s)\n",
@@ -353,7 +364,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "nc-graph-bench: other load before start: %.2f cores\n", bench_wait_idle(wait_idle));
 
     long nins = count_instr(p, 0), nfwd = count_instr(p, 1), nstep = count_instr(ps, 0);
-    nc_program_backward(p, NULL); /* completes the forward-only count run */
+    nc_program_backward(p, pool); /* completes the forward-only count run */
     size_t planned, naive, splanned, snaive;
     nc_program_workspace(p, &planned, &naive);
     nc_program_workspace(ps, &splanned, &snaive);
@@ -386,8 +397,8 @@ int main(int argc, char **argv)
     double ovh = t_run - t_kern, sovh = t_step - t_skern;
 
     printf("## nc-graph-bench: LSTM %zu layers x %zu cells, embedding %zu, alphabet %zu, "
-           "S = %zu streams, T = %zu steps, ISA %s, 1 thread\n\n", m.L, m.H, m.E, m.V, m.S, m.T,
-           nc_isa_name(nc_isa_active()));
+           "S = %zu streams, T = %zu steps, ISA %s, %d thread%s\n\n", m.L, m.H, m.E, m.V, m.S,
+           m.T, nc_isa_name(nc_isa_active()), threads, threads > 1 ? "s" : "");
     printf("| figure | training program (fwd + bwd, T·S rows) | per-timestep program (fwd, S rows)"
            " |\n");
     printf("|---|---|---|\n");
@@ -434,11 +445,12 @@ int main(int argc, char **argv)
     nc_program_free(ps);
     nc_graph_free(gs);
     nc_graph_free(m.g);
+    nc_pool_free(pool);
     free(m.h0), free(map), free(sym), free(tgt), free(state), free(outs);
     return 0;
 
 usage:
     fprintf(stderr, "usage: nc-graph-bench [--streams S] [--steps T] [--layers L] [--cells H] "
-                    "[--embed E] [--runs N] [--reps R] [--wait-idle SECONDS]\n");
+                    "[--embed E] [--runs N] [--reps R] [--threads N] [--wait-idle SECONDS]\n");
     return 2;
 }

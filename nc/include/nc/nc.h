@@ -581,8 +581,9 @@ void nc_program_free(nc_program *p); /* NULL allowed */
  * The buffer is read during each nc_program_run and must stay valid until rebound or freed.
  * NC_ERR_ARG if v is not an input. */
 nc_status nc_program_bind(nc_program *p, int v, const void *data);
-/* Run forward (and backward, if compiled with GRAD) once. Matrix products are split over pool
- * (NULL = this thread); the result bits never depend on pool, thread count or ISA.
+/* Run forward (and backward, if compiled with GRAD) once. Matrix products, and element-wise and
+ * row-wise instructions of 32768 floats or more, are split over pool (NULL = this thread); the
+ * result bits never depend on pool, thread count or ISA.
  * NC_ERR_ARG if an input is unbound or an index is out of range (values are then unspecified). */
 nc_status nc_program_run(nc_program *p, nc_pool *pool);
 /* The same run in two halves, so a coder can use the forward outputs (the probabilities of a
