@@ -20,6 +20,11 @@
 #include "models.h"
 #include "o2counts.h"
 
+#define MIX_BUCKETS 8
+#define MIX_RATE 0.002f       /* step of the mixing weights (tuned on enwik6) */
+#define MIX_LO 0.001f
+#define MIX_HI 0.999f
+
 typedef struct lstm {
     model base;
     lstm_cfg k;
@@ -38,12 +43,13 @@ typedef struct lstm {
     uint32_t *ssym, *stgt;    /* (S): the one-step program's inputs */
     float *smask;
     uint16_t *prev;           /* (S): each stream's last symbol */
-    /* the count prior (prior = 1): shared order-2 counts, each stream's last two bytes */
+    /* the count mixer (prior = 1): shared order-2 counts, each stream's last two bytes */
     o2counts *o2;
     uint8_t *h1, *h2;         /* (S) */
-    float *prior, *sprior;    /* (T*S, V) training input, (S, V) one-step input */
-    float *pw;                /* (V) scratch */
-    uint32_t counted;         /* steps of this segment predict_segment already counted */
+    float *pl, *po;           /* (S, V): this step's LSTM and count probabilities */
+    uint8_t *bucket;          /* (S): this step's mixing weight of each stream */
+    float lam[MIX_BUCKETS];   /* weight of the counts, by how often the context was seen */
+    uint32_t counted;         /* steps of this segment predict_segment already learned */
     uint32_t t;               /* step within the segment */
     int forward_done;         /* predict_segment ran this segment's forward */
 } lstm;
@@ -168,9 +174,9 @@ static void lstm_destroy(model *m)
     o2_free(x->o2);
     free(x->h1);
     free(x->h2);
-    free(x->prior);
-    free(x->sprior);
-    free(x->pw);
+    free(x->pl);
+    free(x->po);
+    free(x->bucket);
     free(x);
 }
 
@@ -247,11 +253,11 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
         x->o2 = o2_new(k->o2_limit, k->o1_limit);
         x->h1 = calloc(S, 1);
         x->h2 = calloc(S, 1);
-        x->prior = calloc(rows * k->symbols, sizeof *x->prior);
-        x->sprior = calloc(S * k->symbols, sizeof *x->sprior);
-        x->pw = calloc(k->symbols, sizeof *x->pw);
-        if (!x->o2 || !x->h1 || !x->h2 || !x->prior || !x->sprior || !x->pw
-            || nc_program_bind(x->train, x->tr.prior, x->prior) != NC_OK) {
+        x->pl = calloc(S * k->symbols, sizeof *x->pl);
+        x->po = calloc(S * k->symbols, sizeof *x->po);
+        x->bucket = calloc(S, 1);
+        for (int b = 0; b < MIX_BUCKETS; b++) x->lam[b] = 0.5f;
+        if (!x->o2 || !x->h1 || !x->h2 || !x->pl || !x->po || !x->bucket) {
             lstm_destroy(&x->base);
             return NC_ERR_NOMEM;
         }
@@ -301,33 +307,45 @@ static nc_status make_step(lstm *x)
         st = nc_program_bind(x->step, x->st.mask, x->smask);
     if (st == NC_OK)
         st = bind_states(x->step, &x->st, x->sstate, k);
-    if (st == NC_OK && k->prior)
-        st = nc_program_bind(x->step, x->st.prior, x->sprior);
     if (st == NC_OK)
         memcpy(x->sstate, x->state, 2 * k->layers * state_floats(k) * sizeof *x->state);
     return st;
 }
 
-/* The count prior of every stream for the coming step: log of the normalised order-2 weights
- * (a sequential float sum, one division, nc's log). Streams that have ended keep their last
- * contexts, so both paths compute the same rows. */
-static void prior_rows(lstm *x, float *out)
+/* The count mixer. The LSTM learns slowly at first; order-2 counts learn from the first byte.
+ * Each stream's coded weights are (1 - lam) * p_lstm + lam * p_counts, with lam one of 8
+ * weights chosen by how often the stream's order-2 context was seen (floor(log2(n + 1))), each
+ * moved after every symbol along the gradient of its code length and kept in [MIX_LO, MIX_HI].
+ * Only binary32 operations in a fixed order: both sides compute the same weights. */
+static void mix_step(lstm *x, float *w)
 {
     size_t V = x->k.symbols;
+    memcpy(x->pl, w, x->k.streams * V * sizeof *w);
     for (size_t s = 0; s < x->k.streams; s++) {
-        o2_weights(x->o2, x->h2[s], x->h1[s], x->pw);
+        float *po = x->po + s * V, *ws = w + s * V;
+        o2_weights(x->o2, x->h2[s], x->h1[s], po);
         float sum = 0.0f;
-        for (size_t j = 0; j < V; j++) sum += x->pw[j];
+        for (size_t j = 0; j < V; j++) sum += po[j];
         float inv = 1.0f / sum;
-        for (size_t j = 0; j < V; j++) x->pw[j] *= inv;
-        nc_kernels()->nc_vlog(out + s * V, x->pw, V);
+        for (size_t j = 0; j < V; j++) po[j] *= inv;
+        unsigned n = x->o2->n2[(unsigned)x->h2[s] << 8 | x->h1[s]] + 1u, b = 0;
+        while (n >>= 1) b++;
+        x->bucket[s] = (uint8_t)(b < MIX_BUCKETS ? b : MIX_BUCKETS - 1);
+        float lam = x->lam[x->bucket[s]], keep = 1.0f - lam;
+        for (size_t j = 0; j < V; j++) ws[j] = keep * ws[j] + lam * po[j];
     }
 }
 
-/* Count the symbols of one step's active streams. */
-static void prior_count(lstm *x, const uint16_t *sym, size_t n_active)
+/* Learn one step's symbols of the active streams: mixing weights, then the counts. */
+static void mix_learn(lstm *x, const uint16_t *sym, size_t n_active)
 {
+    size_t V = x->k.symbols;
     for (size_t s = 0; s < n_active; s++) {
+        float pl = x->pl[s * V + sym[s]], po = x->po[s * V + sym[s]];
+        float *lam = &x->lam[x->bucket[s]];
+        float pm = (1.0f - *lam) * pl + *lam * po;
+        float l = *lam + MIX_RATE * ((po - pl) / pm);
+        *lam = l < MIX_LO ? MIX_LO : l > MIX_HI ? MIX_HI : l;
         o2_count(x->o2, x->h2[s], x->h1[s], sym[s]);
         x->h2[s] = x->h1[s];
         x->h1[s] = (uint8_t)sym[s];
@@ -345,13 +363,11 @@ static nc_status lstm_predict(model *m, float *w, uint32_t n_active)
         return st;
     for (size_t s = 0; s < S; s++)
         x->ssym[s] = x->sym_in[x->t * S + s] = x->prev[s];
-    if (k->prior) {
-        prior_rows(x, x->sprior);
-        memcpy(x->prior + x->t * S * k->symbols, x->sprior, S * k->symbols * sizeof *x->prior);
-    }
     if ((st = nc_program_forward(x->step, x->pool)) != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->step, x->st.prob), S * k->symbols * sizeof *w);
+    if (k->prior)
+        mix_step(x, w);
     save_states(x->sstate, x->step, &x->st, k);
     /* the training forward of this segment, one step at a time */
     if ((st = nc_feed_step(x->feed, x->train, x->step, (int)x->t)) != NC_OK)
@@ -377,23 +393,18 @@ static nc_status lstm_predict_segment(model *m, float *w, const uint16_t *sym, c
             x->tgt[r] = on ? sym[r] : 0;
             x->mask[r] = on ? 1.0f : 0.0f;
         }
-    if (k->prior) { /* the counts advance through the segment now; update() skips them */
-        for (size_t t = 0; t < T; t++) {
-            float *rows = x->prior + t * S * k->symbols;
-            if (t < steps) {
-                prior_rows(x, rows);
-                prior_count(x, sym + t * S, act[t]);
-            } else {
-                memset(rows, 0, S * k->symbols * sizeof *rows);
-            }
-        }
-        x->counted = steps;
-    }
     nc_status st = nc_program_forward(x->train, x->pool);
     if (st != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->train, x->tr.prob), steps * S * k->symbols * sizeof *w);
     x->forward_done = 1;
+    if (k->prior) { /* the mixer learns through the segment now; update() skips it */
+        for (size_t t = 0; t < steps; t++) {
+            mix_step(x, w + t * S * k->symbols);
+            mix_learn(x, sym + t * S, act[t]);
+        }
+        x->counted = steps;
+    }
     return NC_OK;
 }
 
@@ -432,7 +443,7 @@ static nc_status lstm_update(model *m, const uint16_t *sym, uint32_t n_active)
         if (x->counted > 0)
             x->counted--;
         else
-            prior_count(x, sym, n_active);
+            mix_learn(x, sym, n_active);
     }
     if (++x->t < x->k.segment)
         return NC_OK;

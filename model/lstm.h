@@ -18,7 +18,6 @@ typedef struct lstm_cfg {
  * one-step graph, where -1 marks what it lacks. */
 typedef struct lstm_ids {
     int sym, tgt, mask;     /* inputs: previous symbol, target symbol (index), loss weight */
-    int prior;              /* input (rows, symbols): log-probabilities of the counts, or -1 */
     int prob, loss;         /* outputs: probabilities (rows, symbols), the scalar loss */
     int h0[LSTM_MAX_LAYERS], c0[LSTM_MAX_LAYERS]; /* state inputs (streams, hidden) */
     int h[LSTM_MAX_LAYERS], c[LSTM_MAX_LAYERS];   /* state outputs */

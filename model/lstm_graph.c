@@ -105,11 +105,6 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
         int b = nc_g_gather(g, table, id->sym);
         logits = nc_g_add(g, logits, b);
     }
-    id->prior = -1;
-    if (k->prior) { /* product of experts with order-2 counts, which learn from the first byte */
-        id->prior = nc_g_input(g, T * S, V);
-        logits = nc_g_add(g, logits, id->prior);
-    }
     int logp = nc_g_log_softmax(g, logits);
     id->prob = nc_g_exp(g, logp);
     int ce = nc_g_cross_entropy(g, logp, id->tgt);
