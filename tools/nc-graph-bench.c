@@ -18,9 +18,11 @@
  *   in a loop of empty calls) is printed beside it: about half of it lands inside the timed
  *   intervals, so the kernel sum is slightly high and the overhead slightly low;
  * - the per-timestep program: ms per step (one step of S streams, the state copied back), per
- *   symbol, and the decode / encode cost ratio (T steps + one training run) / (one training run).
+ *   symbol, and the decode / encode cost ratio (T steps + one training run) / (one training run),
+ *   and with the decoder feed (T steps + the backward half) / (one training run).
+ * --preset LEVEL builds nnzip's lstm graph of that level (model/lstm_graph.c) instead.
  *
- * usage: nc-graph-bench [--streams S] [--steps T] [--layers L] [--cells H] [--embed E]
+ * usage: nc-graph-bench [--preset LEVEL | --streams S] [--steps T] [--layers L] [--cells H] [--embed E]
  *                       [--runs N] [--reps R] [--threads N] [--wait-idle SECONDS]
  *   --threads: run every program on a pool of N threads (default 1: no pool).
  *   --wait-idle: first wait (up to SECONDS) for a 2-second window in which other processes keep
@@ -30,19 +32,21 @@
 #include <string.h>
 
 #include "bench_clock.h"
+#include "lstm.h"
 #include "nc/nc.h"
 
 static nc_pool *pool; /* --threads; NULL = this thread only */
 
-typedef struct model {
+typedef struct bmodel {
     nc_graph *g;
     int sym, tgt, logp, loss;
+    int mask;             /* the real model's loss weights (--preset), else -1 */
     int *h0, *c0, *h, *c; /* per layer: state inputs, state values after the last step */
     size_t S, T, L, H, E, V;
-} model;
+} bmodel;
 
 /* One layer at one step: x (S, E + l*H) the embedding and the lower layers' new outputs. */
-static void lstm_cell(nc_graph *g, const model *m, int x, int l, int W, int b, int gain)
+static void lstm_cell(nc_graph *g, const bmodel *m, int x, int l, int W, int b, int gain)
 {
     size_t H = m->H;
     int in = nc_g_concat_cols(g, x, m->h[l]);
@@ -59,7 +63,7 @@ static void lstm_cell(nc_graph *g, const model *m, int x, int l, int W, int b, i
     m->h[l] = nc_g_mul(g, o, m->c[l]);
 }
 
-static int model_build(model *m)
+static int model_build(bmodel *m)
 {
     size_t S = m->S, T = m->T, L = m->L, H = m->H, E = m->E, V = m->V;
     nc_graph *g = m->g = nc_graph_new(1);
@@ -109,6 +113,28 @@ static int model_build(model *m)
     }
     free(W), free(outs), free(cat);
     return nc_graph_status(g) == NC_OK ? 0 : -1;
+}
+
+/* --preset: the graph of nnzip's lstm model at that level (model/lstm_graph.c), so the figures
+ * are those of the shipped preset rather than of the stand-in above. */
+static int preset_build(bmodel *m, int level)
+{
+    static int ids[4 * LSTM_MAX_LAYERS];
+    model_config c = {0};
+    lstm_cfg k;
+    lstm_ids id;
+    const model_ops *ops = model_find_name("lstm");
+    if (!ops || ops->preset(&c, level) != NC_OK || lstm_cfg_read(&k, &c) != NC_OK ||
+        lstm_graph_build(&m->g, &id, &k) != NC_OK)
+        return -1;
+    m->S = k.streams, m->T = k.segment, m->L = k.layers, m->H = k.hidden, m->E = k.embed;
+    m->V = k.symbols;
+    m->sym = id.sym, m->tgt = id.tgt, m->mask = id.mask, m->logp = id.prob, m->loss = id.loss;
+    m->h0 = ids, m->c0 = ids + k.layers, m->h = ids + 2 * k.layers, m->c = ids + 3 * k.layers;
+    for (size_t l = 0; l < k.layers; l++) {
+        m->h0[l] = id.h0[l], m->c0[l] = id.c0[l], m->h[l] = id.h[l], m->c[l] = id.c[l];
+    }
+    return 0;
 }
 
 /* Trace hook: sums the time between each instruction's two calls. */
@@ -165,7 +191,7 @@ typedef struct stepper {
 } stepper;
 
 /* T steps, each: bind this step's symbols, run, copy the state outputs back. */
-static int steps_run(stepper *s, const model *m)
+static int steps_run(stepper *s, const bmodel *m)
 {
     size_t n = m->S * m->H;
     for (size_t t = 0; t < m->T; t++) {
@@ -213,7 +239,7 @@ static double time_forward(nc_program *p, int runs, int reps)
     return best;
 }
 
-static double time_steps(stepper *s, const model *m, int reps)
+static double time_steps(stepper *s, const bmodel *m, int reps)
 {
     double best = 1e9;
     for (int r = 0; r < reps; r++) {
@@ -228,7 +254,7 @@ static double time_steps(stepper *s, const model *m, int reps)
 }
 
 /* Best over reps of the summed instruction time per training run / per step, with the hook. */
-static double time_kernels(nc_program *p, stepper *s, const model *m, int runs, int reps)
+static double time_kernels(nc_program *p, stepper *s, const bmodel *m, int runs, int reps)
 {
     timer tm;
     double best = 1e9;
@@ -270,7 +296,8 @@ static size_t arg_size(const char *s)
 
 int main(int argc, char **argv)
 {
-    model m = {.S = 32, .T = 20, .L = 4, .H = 352, .E = 352, .V = 256};
+    bmodel m = {.S = 32, .T = 20, .L = 4, .H = 352, .E = 352, .V = 256, .mask = -1};
+    int preset = 0;
     int runs = 3, reps = 7;
     double wait_idle = 0;
     int threads = 1;
@@ -288,6 +315,8 @@ int main(int argc, char **argv)
             m.H = arg_size(v);
         else if (!strcmp(a, "--embed"))
             m.E = arg_size(v);
+        else if (!strcmp(a, "--preset"))
+            preset = atoi(v);
         else if (!strcmp(a, "--runs"))
             runs = atoi(v);
         else if (!strcmp(a, "--reps"))
@@ -308,7 +337,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (model_build(&m)) {
+    if (preset ? preset_build(&m, preset) : model_build(&m)) {
         fprintf(stderr, "nc-graph-bench: building the graph failed (%s)\n",
                 nc_status_str(m.g ? nc_graph_status(m.g) : NC_ERR_NOMEM));
         return 1;
@@ -344,6 +373,15 @@ int main(int argc, char **argv)
     stepper sp = {ps, outs, state + 2 * m.L * SH, sym};
     nc_program_bind(p, m.sym, sym);
     nc_program_bind(p, m.tgt, tgt);
+    float *ones = malloc(R * sizeof *ones);
+    if (!ones)
+        return 1;
+    for (size_t r = 0; r < R; r++) ones[r] = 1.0f;
+    if (m.mask >= 0) {
+        nc_program_bind(p, m.mask, ones);
+        nc_program_bind(ps, m.mask, ones);
+        nc_program_bind(ps, m.tgt, tgt);
+    }
     nc_program_bind(ps, m.sym, sym); /* steps_run rebinds it per step */
     for (size_t l = 0; l < m.L; l++) {
         nc_program_bind(p, m.h0[l], state + l * SH);
@@ -440,17 +478,23 @@ int main(int argc, char **argv)
     printf("\n- decode / encode cost per segment = (T steps + 1 training run) / (1 training run) ="
            " (%zu x %.3f + %.2f) / %.2f = **%.2f**\n", m.T, t_step * 1e3, t_run * 1e3,
            t_run * 1e3, ((double)m.T * t_step + t_run) / t_run);
+    printf("- with the decoder feed (nc_feed: the steps fill the training forward, so only the "
+           "backward half runs again) = (%zu x %.3f + %.2f - %.2f) / %.2f = **%.2f** (the feed's "
+           "copies not included)\n", m.T, t_step * 1e3, t_run * 1e3, t_fwd * 1e3, t_run * 1e3,
+           ((double)m.T * t_step + t_run - t_fwd) / t_run);
 
     nc_program_free(p);
     nc_program_free(ps);
     nc_graph_free(gs);
     nc_graph_free(m.g);
     nc_pool_free(pool);
-    free(m.h0), free(map), free(sym), free(tgt), free(state), free(outs);
+    if (!preset)
+        free(m.h0);
+    free(ones), free(map), free(sym), free(tgt), free(state), free(outs);
     return 0;
 
 usage:
-    fprintf(stderr, "usage: nc-graph-bench [--streams S] [--steps T] [--layers L] [--cells H] "
+    fprintf(stderr, "usage: nc-graph-bench [--preset LEVEL] [--streams S] [--steps T] [--layers L] [--cells H] "
                     "[--embed E] [--runs N] [--reps R] [--threads N] [--wait-idle SECONDS]\n");
     return 2;
 }
