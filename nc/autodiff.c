@@ -17,10 +17,27 @@
 
 #include "graph_internal.h"
 
+/* A weight shared by several MATMUL instructions (an LSTM's recurrent weights, used at every
+ * step): its gradient is ONE product X^T . DY over the rows of all of them, instead of one
+ * accumulation per instruction, each of which would read and write the whole gradient for a few
+ * rows. As the backward visits each such instruction it copies its x and dy into rows [off,
+ * off + rows) of X and DY (PAD_ROWS: the first visited zero-fills, the others add into their own
+ * rows only); after the last one (the earliest in forward order) it emits the product. Rows are
+ * in forward order, so dW is one fma chain per element over the rows in that order. */
+typedef struct shared {
+    int left;          /* instructions not yet visited */
+    size_t rows;       /* rows of X and DY */
+    int X, DY;         /* created at the first visit */
+    int WT;            /* W transposed, made at the first visit: dx = dy . WT reads it in place,
+                          where dy . W^T would transpose W again for every few rows */
+} shared;
+
 typedef struct ad {
     nc_graph *g;
     uint8_t *need; /* per forward value: depends on a parameter */
     int nfv;       /* number of forward values */
+    shared *sh;    /* per forward value (a parameter): its shared-weight record */
+    size_t *off;   /* per forward instruction: its rows' offset in X and DY, or SIZE_MAX */
 } ad;
 
 static int needs(const ad *c, int v)
@@ -177,15 +194,68 @@ static void attention_backward(ad *c, const nc_ginstr *fi, int dy)
     bwd1(c, NC_OP_COL_SUM, ds, -1, -1, bias, 0, 0, 0);
 }
 
-static void backward_of(ad *c, const nc_ginstr *fi)
+/* One backward instruction with one input and one output, written as given. */
+static void emit1(nc_graph *g, nc_opcode op, int in0, int out0, int acc, size_t a)
+{
+    nc_ginstr ins;
+    memset(&ins, 0, sizeof ins);
+    ins.op = (uint16_t)op;
+    ins.step = -1;
+    ins.acc = (uint8_t)acc;
+    ins.a = a;
+    for (int j = 0; j < NC_MAX_IN; j++) ins.in[j] = -1;
+    for (int j = 0; j < NC_MAX_OUT; j++) ins.out[j] = -1;
+    ins.in[0] = in0;
+    ins.out[0] = out0;
+    nc_graph_add_instr(g, &ins);
+}
+
+/* MATMUL whose weight is shared (see struct shared): dx now, dW after the last visit. */
+static void shared_matmul(ad *c, const nc_ginstr *fi, int dy, size_t off)
+{
+    nc_graph *g = c->g;
+    int x = fi->in[0], w = fi->in[1];
+    shared *r = &c->sh[w];
+    if (r->WT < 0) {
+        r->WT = new_act(g, g->val[w].cols, g->val[w].rows, -1);
+        if (r->WT < 0)
+            return;
+        emit1(g, NC_OP_TRANSPOSE, w, r->WT, 0, 0);
+    }
+    /* dx += dy . WT: the same products in the same order as dy . W^T, so the same bits */
+    bwd1(c, NC_OP_MATMUL, dy, r->WT, -1, x, 0, 0, 0);
+    int first = r->X < 0;
+    if (first) {
+        r->X = new_act(g, r->rows, g->val[x].cols, -1);
+        r->DY = new_act(g, r->rows, g->val[dy].cols, -1);
+        if (r->X < 0 || r->DY < 0)
+            return;
+    }
+    emit1(g, NC_OP_PAD_ROWS, x, r->X, !first, off);
+    emit1(g, NC_OP_PAD_ROWS, dy, r->DY, !first, off);
+    if (--r->left == 0)
+        bwd1(c, NC_OP_MATMUL_TN, r->X, r->DY, -1, w, 0, 0, 0); /* dW += X^T . DY */
+}
+
+static void backward_of(ad *c, const nc_ginstr *fi, int i)
 {
     nc_graph *g = c->g;
     int y = fi->out[0], dy = g->val[y].grad;
     int x = fi->in[0], w = fi->in[1];
-    if (dy < 0)
-        return; /* no gradient reaches this result */
+    if (dy < 0) { /* no gradient reaches this result */
+        if (fi->op == NC_OP_MATMUL && c->off[i] != SIZE_MAX) { /* its rows of DY stay zero */
+            shared *r = &c->sh[w];
+            if (--r->left == 0 && r->X >= 0)
+                bwd1(c, NC_OP_MATMUL_TN, r->X, r->DY, -1, w, 0, 0, 0);
+        }
+        return;
+    }
     switch ((nc_opcode)fi->op) {
     case NC_OP_MATMUL:
+        if (c->off[i] != SIZE_MAX) {
+            shared_matmul(c, fi, dy, c->off[i]);
+            break;
+        }
         bwd1(c, NC_OP_MATMUL_NT, dy, w, -1, x, 0, 0, 0); /* dx += dy . W^T */
         bwd1(c, NC_OP_MATMUL_TN, x, dy, -1, w, 0, 0, 0); /* dW += x^T . dy */
         break;
@@ -288,11 +358,43 @@ static void backward_of(ad *c, const nc_ginstr *fi)
     }
 }
 
+/* Find the weights used by two or more MATMULs whose results need gradients, and give each such
+ * instruction its rows' offset (forward order). */
+static void find_shared(ad *c)
+{
+    nc_graph *g = c->g;
+    for (int v = 0; v < g->nval; v++) c->sh[v] = (shared){0, 0, -1, -1, -1};
+    for (int i = 0; i < g->nins; i++) {
+        const nc_ginstr *fi = &g->ins[i];
+        c->off[i] = SIZE_MAX;
+        if (fi->op == NC_OP_MATMUL && g->val[fi->in[1]].kind == NC_V_PARAM && c->need[fi->out[0]])
+            c->sh[fi->in[1]].left++;
+    }
+    for (int i = 0; i < g->nins; i++) {
+        const nc_ginstr *fi = &g->ins[i];
+        if (fi->op != NC_OP_MATMUL || g->val[fi->in[1]].kind != NC_V_PARAM || !c->need[fi->out[0]])
+            continue;
+        shared *r = &c->sh[fi->in[1]];
+        if (r->left < 2)
+            continue;
+        c->off[i] = r->rows;
+        r->rows += g->val[fi->in[0]].rows;
+    }
+    for (int v = 0; v < g->nval; v++)
+        if (c->sh[v].left < 2)
+            c->sh[v].left = 0;
+}
+
 nc_status nc_autodiff(nc_graph *g)
 {
-    ad c = {g, calloc((size_t)(g->nval ? g->nval : 1), 1), g->nval};
-    if (!c.need)
+    ad c = {g, calloc((size_t)(g->nval ? g->nval : 1), 1), g->nval,
+            malloc((size_t)(g->nval ? g->nval : 1) * sizeof(shared)),
+            malloc((size_t)(g->nins ? g->nins : 1) * sizeof(size_t))};
+    if (!c.need || !c.sh || !c.off) {
+        free(c.need), free(c.sh), free(c.off);
         return NC_ERR_NOMEM;
+    }
+    g->step = -1; /* backward instructions are time-parallel */
     for (int v = 0; v < g->nval; v++) c.need[v] = g->val[v].kind == NC_V_PARAM;
     for (int i = 0; i < g->nins; i++) {
         const nc_ginstr *fi = &g->ins[i];
@@ -301,6 +403,7 @@ nc_status nc_autodiff(nc_graph *g)
         c.need[fi->out[0]] = (uint8_t)any; /* saved statistics and scratch get no gradient */
     }
     int nfwd = g->nins;
+    find_shared(&c);
     if (c.need[g->loss]) {
         int seed = new_grad(g, g->loss);
         if (seed >= 0) {
@@ -316,9 +419,11 @@ nc_status nc_autodiff(nc_graph *g)
         }
         for (int i = nfwd - 1; i >= 0 && g->err == NC_OK; i--) {
             nc_ginstr fi = g->ins[i]; /* a copy: emitting may move g->ins */
-            backward_of(&c, &fi);
+            backward_of(&c, &fi, i);
         }
     }
     free(c.need);
+    free(c.sh);
+    free(c.off);
     return g->err;
 }

@@ -406,10 +406,13 @@ static nc_status run_one(nc_program *p, const nc_ginstr *in, nc_pool *pool,
         memcpy(y, a, v0->rows * N * sizeof *y);
         memcpy(y + v0->rows * N, b, v1->rows * N * sizeof *y);
         break;
-    case NC_OP_TRANSPOSE: /* a (N,M) -> y (M,N) */
-        for (size_t r = 0; r < M; r++)
-            for (size_t c = 0; c < N; c++)
-                y[r * N + c] = acc ? y[r * N + c] + a[c * M + r] : a[c * M + r];
+    case NC_OP_TRANSPOSE: /* a (N,M) -> y (M,N), in 32 x 32 tiles (the order never matters:
+                           * each element is a copy or one addition) */
+        for (size_t r0 = 0; r0 < M; r0 += 32)
+            for (size_t c0 = 0; c0 < N; c0 += 32)
+                for (size_t r = r0; r < M && r < r0 + 32; r++)
+                    for (size_t c = c0; c < N && c < c0 + 32; c++)
+                        y[r * N + c] = acc ? y[r * N + c] + a[c * M + r] : a[c * M + r];
         break;
     case NC_OP_RESHAPE:
         if (acc)

@@ -11,7 +11,7 @@
 
 static uint64_t rng = 0x91A40003;
 
-#define GOLDEN 0xe4f9f456008f5b73ull
+#define GOLDEN 0xb129360326734a09ull /* since shared weights get one dW product (autodiff.c) */
 #define GOLDEN_FINGERPRINT 0x692bd4d5fc0b87b0ull
 
 static float frand(void)
