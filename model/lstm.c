@@ -45,7 +45,7 @@ typedef struct lstm {
     uint16_t *prev;           /* (S): each stream's last symbol */
     /* the count mixer (prior = 1): shared order-2 counts, each stream's last two bytes */
     o2counts *o2;
-    uint8_t *h1, *h2;         /* (S) */
+    uint8_t *h1, *h2, *h3;    /* (S) */
     float *pl, *po;           /* (S, V): this step's LSTM and count probabilities */
     uint8_t *bucket;          /* (S): this step's mixing weight of each stream */
     float lam[MIX_BUCKETS];   /* weight of the counts, by how often the context was seen */
@@ -141,7 +141,7 @@ static nc_status lstm_check(const model_config *c)
     if (k.symbols < 2 || k.symbols > 256 || k.streams < 1 || k.streams > 1024 || k.layers < 1
         || k.layers > LSTM_MAX_LAYERS || k.hidden < 1 || k.hidden > 4096 || k.embed < 1
         || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
-        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > 1
+        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > 2
         || (k.prior && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
                         || k.o1_limit > 60000)))
         return NC_ERR_LIMIT;
@@ -182,6 +182,7 @@ static void lstm_destroy(model *m)
     o2_free(x->o2);
     free(x->h1);
     free(x->h2);
+    free(x->h3);
     free(x->pl);
     free(x->po);
     free(x->bucket);
@@ -261,11 +262,14 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
         x->o2 = o2_new(k->o2_limit, k->o1_limit);
         x->h1 = calloc(S, 1);
         x->h2 = calloc(S, 1);
+        x->h3 = calloc(S, 1);
+        if (x->o2 && k->prior == 2 && o2_add_order3(x->o2) != NC_OK)
+            o2_free(x->o2), x->o2 = NULL;
         x->pl = calloc(S * k->symbols, sizeof *x->pl);
         x->po = calloc(S * k->symbols, sizeof *x->po);
         x->bucket = calloc(S, 1);
         for (int b = 0; b < MIX_BUCKETS; b++) x->lam[b] = 0.5f;
-        if (!x->o2 || !x->h1 || !x->h2 || !x->pl || !x->po || !x->bucket) {
+        if (!x->o2 || !x->h1 || !x->h2 || !x->h3 || !x->pl || !x->po || !x->bucket) {
             lstm_destroy(&x->base);
             return NC_ERR_NOMEM;
         }
@@ -331,12 +335,19 @@ static void mix_step(lstm *x, float *w)
     memcpy(x->pl, w, x->k.streams * V * sizeof *w);
     for (size_t s = 0; s < x->k.streams; s++) {
         float *po = x->po + s * V, *ws = w + s * V;
-        o2_weights(x->o2, x->h2[s], x->h1[s], po);
+        unsigned n;
+        if (x->k.prior == 2) {
+            o3_weights(x->o2, x->h3[s], x->h2[s], x->h1[s], po, &n);
+        } else {
+            o2_weights(x->o2, x->h2[s], x->h1[s], po);
+            n = x->o2->n2[(unsigned)x->h2[s] << 8 | x->h1[s]];
+        }
         float sum = 0.0f;
         for (size_t j = 0; j < V; j++) sum += po[j];
         float inv = 1.0f / sum;
         for (size_t j = 0; j < V; j++) po[j] *= inv;
-        unsigned n = x->o2->n2[(unsigned)x->h2[s] << 8 | x->h1[s]] + 1u, b = 0;
+        unsigned b = 0;
+        n += 1u;
         while (n >>= 1) b++;
         x->bucket[s] = (uint8_t)(b < MIX_BUCKETS ? b : MIX_BUCKETS - 1);
         float lam = x->lam[x->bucket[s]], keep = 1.0f - lam;
@@ -354,7 +365,11 @@ static void mix_learn(lstm *x, const uint16_t *sym, size_t n_active)
         float pm = (1.0f - *lam) * pl + *lam * po;
         float l = *lam + MIX_RATE * ((po - pl) / pm);
         *lam = l < MIX_LO ? MIX_LO : l > MIX_HI ? MIX_HI : l;
-        o2_count(x->o2, x->h2[s], x->h1[s], sym[s]);
+        if (x->k.prior == 2)
+            o3_count(x->o2, x->h3[s], x->h2[s], x->h1[s], sym[s]);
+        else
+            o2_count(x->o2, x->h2[s], x->h1[s], sym[s]);
+        x->h3[s] = x->h2[s];
         x->h2[s] = x->h1[s];
         x->h1[s] = (uint8_t)sym[s];
     }
@@ -467,7 +482,8 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
         return;
     *params = lstm_param_count(&k);
     /* parameters, gradients and Adam's second moments; the workspace comes on top */
-    *bytes = *params * 3 * sizeof(float) + (k.prior ? o2_bytes() : 0);
+    *bytes = *params * 3 * sizeof(float) + (k.prior ? o2_bytes() : 0)
+             + (k.prior == 2 ? (uint64_t)O3_CONTEXTS * 260 : 0);
 }
 
 const model_ops lstm_ops = {

@@ -27,10 +27,21 @@ o2counts *o2_new(uint32_t limit2, uint32_t limit1)
     return o;
 }
 
+nc_status o2_add_order3(o2counts *o)
+{
+    o->c3 = calloc((size_t)O3_CONTEXTS * 256, sizeof *o->c3);
+    o->n3 = calloc(O3_CONTEXTS, sizeof *o->n3);
+    o->d3 = calloc(O3_CONTEXTS, sizeof *o->d3);
+    return o->c3 && o->n3 && o->d3 ? NC_OK : NC_ERR_NOMEM;
+}
+
 void o2_free(o2counts *o)
 {
     if (!o)
         return;
+    free(o->c3);
+    free(o->n3);
+    free(o->d3);
     free(o->c2);
     free(o->n2);
     free(o->d2);
@@ -90,4 +101,26 @@ void o2_count(o2counts *o, unsigned h2, unsigned h1, unsigned s)
 uint64_t o2_bytes(void)
 {
     return sizeof(o2counts) + (uint64_t)O2_CONTEXTS * 256 + O2_CONTEXTS * 4;
+}
+
+void o3_weights(const o2counts *o, unsigned h3, unsigned h2, unsigned h1, float *w, unsigned *n3)
+{
+    o2_weights(o, h2, h1, w);
+    unsigned ctx2 = h2 << 8 | h1, ctx = o3_context(h3, h2, h1);
+    float e2 = 1.5f * (float)o->d2[ctx2] + 0.5f, inv2 = 1.0f / ((float)o->n2[ctx2] + e2);
+    float e3 = 1.5f * (float)o->d3[ctx] + 0.5f;
+    const uint8_t *c3 = o->c3 + (size_t)ctx * 256;
+    for (int s = 0; s < 256; s++) w[s] = (float)c3[s] + e3 * (w[s] * inv2);
+    if (n3)
+        *n3 = o->n3[ctx];
+}
+
+void o3_count(o2counts *o, unsigned h3, unsigned h2, unsigned h1, unsigned s)
+{
+    unsigned ctx = o3_context(h3, h2, h1);
+    uint32_t n3 = o->n3[ctx], d3 = o->d3[ctx];
+    count8(o->c3 + (size_t)ctx * 256, &n3, &d3, s, o->limit2);
+    o->n3[ctx] = (uint16_t)n3;
+    o->d3[ctx] = (uint16_t)d3;
+    o2_count(o, h2, h1, s);
 }

@@ -15,11 +15,30 @@ typedef struct o2counts {
     uint16_t c1[256][256];   /* after each one-byte context */
     uint32_t n1[256], d1[256];
     uint32_t c0[256], n0;
+    /* optional order 3 (o2_new_order3): hashed three-byte contexts */
+    uint8_t *c3;             /* (O3_CONTEXTS, 256) */
+    uint16_t *n3, *d3;
 } o2counts;
+
+#define O3_BITS 18
+#define O3_CONTEXTS (1u << O3_BITS)
+
+/* The table of a three-byte context (h3, h2, h1), hashed. */
+static inline unsigned o3_context(unsigned h3, unsigned h2, unsigned h1)
+{
+    return (unsigned)(((uint32_t)(h3 << 16 | h2 << 8 | h1) * 2654435761u) >> (32 - O3_BITS));
+}
 
 /* A new zeroed table (untouched contexts cost no physical memory); NULL if out of memory. */
 o2counts *o2_new(uint32_t limit2, uint32_t limit1);
 void o2_free(o2counts *o);
+/* Also keep order-3 counts (64 MiB of address space, touched as contexts appear); NC_ERR_NOMEM. */
+nc_status o2_add_order3(o2counts *o);
+/* Weights after h3, h2, h1 blended down from order 3: w(s) = c3(s) + e3 * p2(s), p2 the
+ * normalised order-2 blend; n3 (if not NULL) receives the context's total. Needs order 3. */
+void o3_weights(const o2counts *o, unsigned h3, unsigned h2, unsigned h1, float *w, unsigned *n3);
+/* Count s after h3, h2, h1 at every order kept. */
+void o3_count(o2counts *o, unsigned h3, unsigned h2, unsigned h1, unsigned s);
 /* Weights of the 256 byte values after the bytes h2, h1 (h1 the most recent). */
 void o2_weights(const o2counts *o, unsigned h2, unsigned h1, float *w);
 /* Count byte s after h2, h1. */
