@@ -35,10 +35,21 @@ nc_status o2_add_order3(o2counts *o)
     return o->c3 && o->n3 && o->d3 ? NC_OK : NC_ERR_NOMEM;
 }
 
+nc_status o2_add_order4(o2counts *o)
+{
+    o->c4 = calloc((size_t)O3_CONTEXTS * 256, sizeof *o->c4);
+    o->n4 = calloc(O3_CONTEXTS, sizeof *o->n4);
+    o->d4 = calloc(O3_CONTEXTS, sizeof *o->d4);
+    return o->c4 && o->n4 && o->d4 ? NC_OK : NC_ERR_NOMEM;
+}
+
 void o2_free(o2counts *o)
 {
     if (!o)
         return;
+    free(o->c4);
+    free(o->n4);
+    free(o->d4);
     free(o->c3);
     free(o->n3);
     free(o->d3);
@@ -123,4 +134,27 @@ void o3_count(o2counts *o, unsigned h3, unsigned h2, unsigned h1, unsigned s)
     o->n3[ctx] = (uint16_t)n3;
     o->d3[ctx] = (uint16_t)d3;
     o2_count(o, h2, h1, s);
+}
+
+void o4_weights(const o2counts *o, const uint8_t *h, float *w, unsigned *n4)
+{
+    unsigned n3;
+    o3_weights(o, h[2], h[1], h[0], w, &n3);
+    unsigned ctx3 = o3_context(h[2], h[1], h[0]), ctx = o4_context(h[3], h[2], h[1], h[0]);
+    float e3 = 1.5f * (float)o->d3[ctx3] + 0.5f, inv3 = 1.0f / ((float)n3 + e3);
+    float e4 = 1.5f * (float)o->d4[ctx] + 0.5f;
+    const uint8_t *c4 = o->c4 + (size_t)ctx * 256;
+    for (int s = 0; s < 256; s++) w[s] = (float)c4[s] + e4 * (w[s] * inv3);
+    if (n4)
+        *n4 = o->n4[ctx];
+}
+
+void o4_count(o2counts *o, const uint8_t *h, unsigned s)
+{
+    unsigned ctx = o4_context(h[3], h[2], h[1], h[0]);
+    uint32_t n4 = o->n4[ctx], d4 = o->d4[ctx];
+    count8(o->c4 + (size_t)ctx * 256, &n4, &d4, s, o->limit2);
+    o->n4[ctx] = (uint16_t)n4;
+    o->d4[ctx] = (uint16_t)d4;
+    o3_count(o, h[2], h[1], h[0], s);
 }
