@@ -45,7 +45,7 @@ typedef struct lstm {
     uint16_t *prev;           /* (S): each stream's last symbol */
     /* the count mixer (prior = 1): shared order-2 counts, each stream's last two bytes */
     o2counts *o2;
-    uint8_t *hist;            /* (S, 4): each stream's last four bytes, most recent first */
+    uint8_t *hist;            /* (S, O_MAX): each stream's last bytes, most recent first */
     float *pl, *po;           /* (S, V): this step's LSTM and count probabilities */
     uint8_t *bucket;          /* (S): this step's mixing weight of each stream */
     float lam[MIX_BUCKETS];   /* weight of the counts, by how often the context was seen */
@@ -141,7 +141,7 @@ static nc_status lstm_check(const model_config *c)
     if (k.symbols < 2 || k.symbols > 256 || k.streams < 1 || k.streams > 1024 || k.layers < 1
         || k.layers > LSTM_MAX_LAYERS || k.hidden < 1 || k.hidden > 4096 || k.embed < 1
         || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
-        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > 3
+        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > O_MAX - 1
         || (k.prior && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
                         || k.o1_limit > 60000)))
         return NC_ERR_LIMIT;
@@ -258,10 +258,8 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
     }
     if (k->prior) {
         x->o2 = o2_new(k->o2_limit, k->o1_limit);
-        x->hist = calloc(S, 4);
-        if (x->o2 && k->prior >= 2 && o2_add_order3(x->o2) != NC_OK)
-            o2_free(x->o2), x->o2 = NULL;
-        if (x->o2 && k->prior >= 3 && o2_add_order4(x->o2) != NC_OK)
+        x->hist = calloc(S, O_MAX);
+        if (x->o2 && o2_add_orders(x->o2, (int)k->prior + 1) != NC_OK)
             o2_free(x->o2), x->o2 = NULL;
         x->pl = calloc(S * k->symbols, sizeof *x->pl);
         x->po = calloc(S * k->symbols, sizeof *x->po);
@@ -333,16 +331,8 @@ static void mix_step(lstm *x, float *w)
     memcpy(x->pl, w, x->k.streams * V * sizeof *w);
     for (size_t s = 0; s < x->k.streams; s++) {
         float *po = x->po + s * V, *ws = w + s * V;
-        const uint8_t *h = x->hist + 4 * s;
         unsigned n;
-        if (x->k.prior == 3) {
-            o4_weights(x->o2, h, po, &n);
-        } else if (x->k.prior == 2) {
-            o3_weights(x->o2, h[2], h[1], h[0], po, &n);
-        } else {
-            o2_weights(x->o2, h[1], h[0], po);
-            n = x->o2->n2[(unsigned)h[1] << 8 | h[0]];
-        }
+        on_weights(x->o2, x->hist + O_MAX * s, po, &n);
         float sum = 0.0f;
         for (size_t j = 0; j < V; j++) sum += po[j];
         float inv = 1.0f / sum;
@@ -366,14 +356,10 @@ static void mix_learn(lstm *x, const uint16_t *sym, size_t n_active)
         float pm = (1.0f - *lam) * pl + *lam * po;
         float l = *lam + MIX_RATE * ((po - pl) / pm);
         *lam = l < MIX_LO ? MIX_LO : l > MIX_HI ? MIX_HI : l;
-        uint8_t *h = x->hist + 4 * s;
-        if (x->k.prior == 3)
-            o4_count(x->o2, h, sym[s]);
-        else if (x->k.prior == 2)
-            o3_count(x->o2, h[2], h[1], h[0], sym[s]);
-        else
-            o2_count(x->o2, h[1], h[0], sym[s]);
-        h[3] = h[2], h[2] = h[1], h[1] = h[0], h[0] = (uint8_t)sym[s];
+        uint8_t *h = x->hist + O_MAX * s;
+        on_count(x->o2, h, sym[s]);
+        memmove(h + 1, h, O_MAX - 1);
+        h[0] = (uint8_t)sym[s];
     }
 }
 
@@ -485,7 +471,7 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     *params = lstm_param_count(&k);
     /* parameters, gradients and Adam's second moments; the workspace comes on top */
     *bytes = *params * 3 * sizeof(float) + (k.prior ? o2_bytes() : 0)
-             + (k.prior >= 2 ? (uint64_t)O3_CONTEXTS * 260 * (k.prior - 1) : 0);
+             + (k.prior >= 2 ? (uint64_t)O_CONTEXTS * 260 * (k.prior - 1) : 0);
 }
 
 const model_ops lstm_ops = {

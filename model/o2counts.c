@@ -17,6 +17,7 @@ o2counts *o2_new(uint32_t limit2, uint32_t limit1)
         return NULL;
     o->limit2 = limit2;
     o->limit1 = limit1;
+    o->max_order = 2;
     o->c2 = calloc((size_t)O2_CONTEXTS * 256, sizeof *o->c2);
     o->n2 = calloc(O2_CONTEXTS, sizeof *o->n2);
     o->d2 = calloc(O2_CONTEXTS, sizeof *o->d2);
@@ -27,32 +28,28 @@ o2counts *o2_new(uint32_t limit2, uint32_t limit1)
     return o;
 }
 
-nc_status o2_add_order3(o2counts *o)
+nc_status o2_add_orders(o2counts *o, int max_order)
 {
-    o->c3 = calloc((size_t)O3_CONTEXTS * 256, sizeof *o->c3);
-    o->n3 = calloc(O3_CONTEXTS, sizeof *o->n3);
-    o->d3 = calloc(O3_CONTEXTS, sizeof *o->d3);
-    return o->c3 && o->n3 && o->d3 ? NC_OK : NC_ERR_NOMEM;
-}
-
-nc_status o2_add_order4(o2counts *o)
-{
-    o->c4 = calloc((size_t)O3_CONTEXTS * 256, sizeof *o->c4);
-    o->n4 = calloc(O3_CONTEXTS, sizeof *o->n4);
-    o->d4 = calloc(O3_CONTEXTS, sizeof *o->d4);
-    return o->c4 && o->n4 && o->d4 ? NC_OK : NC_ERR_NOMEM;
+    o->max_order = max_order;
+    for (int k = 3; k <= max_order; k++) {
+        o->ck[k] = calloc((size_t)O_CONTEXTS * 256, sizeof *o->ck[k]);
+        o->nk[k] = calloc(O_CONTEXTS, sizeof *o->nk[k]);
+        o->dk[k] = calloc(O_CONTEXTS, sizeof *o->dk[k]);
+        if (!o->ck[k] || !o->nk[k] || !o->dk[k])
+            return NC_ERR_NOMEM;
+    }
+    return NC_OK;
 }
 
 void o2_free(o2counts *o)
 {
     if (!o)
         return;
-    free(o->c4);
-    free(o->n4);
-    free(o->d4);
-    free(o->c3);
-    free(o->n3);
-    free(o->d3);
+    for (int k = 3; k <= O_MAX; k++) {
+        free(o->ck[k]);
+        free(o->nk[k]);
+        free(o->dk[k]);
+    }
     free(o->c2);
     free(o->n2);
     free(o->d2);
@@ -114,47 +111,38 @@ uint64_t o2_bytes(void)
     return sizeof(o2counts) + (uint64_t)O2_CONTEXTS * 256 + O2_CONTEXTS * 4;
 }
 
-void o3_weights(const o2counts *o, unsigned h3, unsigned h2, unsigned h1, float *w, unsigned *n3)
+/* The context of order k (3 .. O_MAX) after h: FNV-1a over its k bytes, seeded by k. */
+static unsigned context(const uint8_t *h, int k)
 {
-    o2_weights(o, h2, h1, w);
-    unsigned ctx2 = h2 << 8 | h1, ctx = o3_context(h3, h2, h1);
-    float e2 = 1.5f * (float)o->d2[ctx2] + 0.5f, inv2 = 1.0f / ((float)o->n2[ctx2] + e2);
-    float e3 = 1.5f * (float)o->d3[ctx] + 0.5f;
-    const uint8_t *c3 = o->c3 + (size_t)ctx * 256;
-    for (int s = 0; s < 256; s++) w[s] = (float)c3[s] + e3 * (w[s] * inv2);
-    if (n3)
-        *n3 = o->n3[ctx];
+    uint32_t x = 2166136261u ^ (uint32_t)k;
+    for (int i = 0; i < k; i++) x = (x ^ h[i]) * 16777619u;
+    return (unsigned)(x >> (32 - O_BITS));
 }
 
-void o3_count(o2counts *o, unsigned h3, unsigned h2, unsigned h1, unsigned s)
+void on_weights(const o2counts *o, const uint8_t *h, float *w, unsigned *n)
 {
-    unsigned ctx = o3_context(h3, h2, h1);
-    uint32_t n3 = o->n3[ctx], d3 = o->d3[ctx];
-    count8(o->c3 + (size_t)ctx * 256, &n3, &d3, s, o->limit2);
-    o->n3[ctx] = (uint16_t)n3;
-    o->d3[ctx] = (uint16_t)d3;
-    o2_count(o, h2, h1, s);
+    o2_weights(o, h[1], h[0], w);
+    unsigned ctx2 = (unsigned)h[1] << 8 | h[0];
+    unsigned nprev = o->n2[ctx2], dprev = o->d2[ctx2];
+    for (int k = 3; k <= o->max_order; k++) {
+        unsigned ctx = context(h, k);
+        float ep = 1.5f * (float)dprev + 0.5f, inv = 1.0f / ((float)nprev + ep);
+        float e = 1.5f * (float)o->dk[k][ctx] + 0.5f;
+        const uint8_t *c = o->ck[k] + (size_t)ctx * 256;
+        for (int s = 0; s < 256; s++) w[s] = (float)c[s] + e * (w[s] * inv);
+        nprev = o->nk[k][ctx], dprev = o->dk[k][ctx];
+    }
+    *n = nprev;
 }
 
-void o4_weights(const o2counts *o, const uint8_t *h, float *w, unsigned *n4)
+void on_count(o2counts *o, const uint8_t *h, unsigned s)
 {
-    unsigned n3;
-    o3_weights(o, h[2], h[1], h[0], w, &n3);
-    unsigned ctx3 = o3_context(h[2], h[1], h[0]), ctx = o4_context(h[3], h[2], h[1], h[0]);
-    float e3 = 1.5f * (float)o->d3[ctx3] + 0.5f, inv3 = 1.0f / ((float)n3 + e3);
-    float e4 = 1.5f * (float)o->d4[ctx] + 0.5f;
-    const uint8_t *c4 = o->c4 + (size_t)ctx * 256;
-    for (int s = 0; s < 256; s++) w[s] = (float)c4[s] + e4 * (w[s] * inv3);
-    if (n4)
-        *n4 = o->n4[ctx];
-}
-
-void o4_count(o2counts *o, const uint8_t *h, unsigned s)
-{
-    unsigned ctx = o4_context(h[3], h[2], h[1], h[0]);
-    uint32_t n4 = o->n4[ctx], d4 = o->d4[ctx];
-    count8(o->c4 + (size_t)ctx * 256, &n4, &d4, s, o->limit2);
-    o->n4[ctx] = (uint16_t)n4;
-    o->d4[ctx] = (uint16_t)d4;
-    o3_count(o, h[2], h[1], h[0], s);
+    for (int k = 3; k <= o->max_order; k++) {
+        unsigned ctx = context(h, k);
+        uint32_t n = o->nk[k][ctx], d = o->dk[k][ctx];
+        count8(o->ck[k] + (size_t)ctx * 256, &n, &d, s, o->limit2);
+        o->nk[k][ctx] = (uint16_t)n;
+        o->dk[k][ctx] = (uint16_t)d;
+    }
+    o2_count(o, h[1], h[0], s);
 }

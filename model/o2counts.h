@@ -1,5 +1,5 @@
-/* Order-2 context counts blended down to order 1 and 0: the statistics of the order2 model,
- * also the count prior of the lstm model. Integer counts and binary32 arithmetic in a fixed
+/* Context counts: order 2 blended down to order 1 and 0 (the statistics of the order2 model),
+ * and optionally hashed orders 3 .. 6 blended down to order 2 (the lstm's count mixer). Integer counts and binary32 arithmetic in a fixed
  * order (docs/format.md, "order2"): identical on every machine. */
 #ifndef NNZIP_MODEL_O2COUNTS_H
 #define NNZIP_MODEL_O2COUNTS_H
@@ -8,6 +8,10 @@
 
 #include "nc/nc.h"
 
+#define O_MAX 6              /* highest order */
+#define O_BITS 18            /* log2 of the contexts of each order >= 3 */
+#define O_CONTEXTS (1u << O_BITS)
+
 typedef struct o2counts {
     uint32_t limit2, limit1;
     uint8_t *c2;             /* (65536, 256): counts after each two-byte context */
@@ -15,47 +19,28 @@ typedef struct o2counts {
     uint16_t c1[256][256];   /* after each one-byte context */
     uint32_t n1[256], d1[256];
     uint32_t c0[256], n0;
-    /* optional order 3 (o2_new_order3): hashed three-byte contexts */
-    uint8_t *c3;             /* (O3_CONTEXTS, 256) */
-    uint16_t *n3, *d3;
-    /* optional order 4 (o2_add_order4, after order 3): hashed four-byte contexts */
-    uint8_t *c4;
-    uint16_t *n4, *d4;
+    /* optional orders 3 .. max_order (o2_add_orders): hashed contexts */
+    int max_order;           /* 2 without them */
+    uint8_t *ck[O_MAX + 1];  /* [k]: (O_CONTEXTS, 256) counts of order k */
+    uint16_t *nk[O_MAX + 1], *dk[O_MAX + 1];
 } o2counts;
-
-#define O3_BITS 18
-#define O3_CONTEXTS (1u << O3_BITS)
-
-/* The table of a three-byte context (h3, h2, h1), hashed. */
-static inline unsigned o3_context(unsigned h3, unsigned h2, unsigned h1)
-{
-    return (unsigned)(((uint32_t)(h3 << 16 | h2 << 8 | h1) * 2654435761u) >> (32 - O3_BITS));
-}
 
 /* A new zeroed table (untouched contexts cost no physical memory); NULL if out of memory. */
 o2counts *o2_new(uint32_t limit2, uint32_t limit1);
 void o2_free(o2counts *o);
-/* Also keep order-3 counts (64 MiB of address space, touched as contexts appear); NC_ERR_NOMEM. */
-nc_status o2_add_order3(o2counts *o);
-/* Weights after h3, h2, h1 blended down from order 3: w(s) = c3(s) + e3 * p2(s), p2 the
- * normalised order-2 blend; n3 (if not NULL) receives the context's total. Needs order 3. */
-void o3_weights(const o2counts *o, unsigned h3, unsigned h2, unsigned h1, float *w, unsigned *n3);
-/* The table of a four-byte context, hashed. */
-static inline unsigned o4_context(unsigned h4, unsigned h3, unsigned h2, unsigned h1)
-{
-    return (unsigned)(((uint32_t)(h4 << 24 | h3 << 16 | h2 << 8 | h1) * 2246822519u) >> (32 - O3_BITS));
-}
-nc_status o2_add_order4(o2counts *o);
-/* Weights blended down from order 4 (needs orders 3 and 4); n4 as n3 above. */
-void o4_weights(const o2counts *o, const uint8_t *h, float *w, unsigned *n4);
-/* Count s at every order kept, h = {h1, h2, h3, h4} (h1 the most recent). */
-void o4_count(o2counts *o, const uint8_t *h, unsigned s);
-/* Count s after h3, h2, h1 at every order kept. */
-void o3_count(o2counts *o, unsigned h3, unsigned h2, unsigned h1, unsigned s);
 /* Weights of the 256 byte values after the bytes h2, h1 (h1 the most recent). */
 void o2_weights(const o2counts *o, unsigned h2, unsigned h1, float *w);
-/* Count byte s after h2, h1. */
+/* Count byte s after h2, h1 (orders 2, 1, 0). */
 void o2_count(o2counts *o, unsigned h2, unsigned h1, unsigned s);
+/* Also keep hashed orders 3 .. max_order (<= O_MAX; 64 MiB of address space each, touched as
+ * contexts appear); NC_ERR_NOMEM. */
+nc_status o2_add_orders(o2counts *o, int max_order);
+/* h: the last O_MAX bytes, h[0] the most recent. Weights blended down from the highest order:
+ * w(s) = c_k(s) + e_k * p(s), p the normalised blend of order k-1; *n receives the total of the
+ * highest-order context. */
+void on_weights(const o2counts *o, const uint8_t *h, float *w, unsigned *n);
+/* Count s at every order kept. */
+void on_count(o2counts *o, const uint8_t *h, unsigned s);
 /* Bytes of the tables. */
 uint64_t o2_bytes(void);
 
