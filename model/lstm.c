@@ -21,7 +21,6 @@
 #include "o2counts.h"
 
 #define MIX_BUCKETS 8
-#define MIX_RATE 0.002f       /* step of the mixing weights (tuned on enwik6) */
 #define MIX_LO 0.001f
 #define MIX_HI 0.999f
 
@@ -88,6 +87,7 @@ static nc_status lstm_preset(model_config *c, int level)
     model_config_set(c, MP_PRIOR, 1);
     model_config_set(c, MP_O2_LIMIT, 60);
     model_config_set(c, MP_O1_LIMIT, 1000);
+    model_config_setf(c, MP_MIX_RATE, 0.002f);
     return NC_OK;
 }
 
@@ -113,6 +113,8 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
         st = model_config_get(c, MP_O2_LIMIT, &k->o2_limit);
         if (st == NC_OK)
             st = model_config_get(c, MP_O1_LIMIT, &k->o1_limit);
+        if (st == NC_OK)
+            st = model_config_getf(c, MP_MIX_RATE, &k->mix_rate);
     }
     return st;
 }
@@ -143,7 +145,7 @@ static nc_status lstm_check(const model_config *c)
         || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
         || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > O_MAX - 1
         || (k.prior && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
-                        || k.o1_limit > 60000)))
+                        || k.o1_limit > 60000 || !(k.mix_rate >= 0 && k.mix_rate <= 1))))
         return NC_ERR_LIMIT;
     if (!(k.lr > 0 && k.lr < 1) || !(k.lr_end > 0 && k.lr_end < 1) || !(k.beta2 >= 0 && k.beta2 < 1) || !(k.eps > 0 && k.eps < 1)
         || !(k.init >= 0 && k.init <= 16))
@@ -354,7 +356,7 @@ static void mix_learn(lstm *x, const uint16_t *sym, size_t n_active)
         float pl = x->pl[s * V + sym[s]], po = x->po[s * V + sym[s]];
         float *lam = &x->lam[x->bucket[s]];
         float pm = (1.0f - *lam) * pl + *lam * po;
-        float l = *lam + MIX_RATE * ((po - pl) / pm);
+        float l = *lam + x->k.mix_rate * ((po - pl) / pm);
         *lam = l < MIX_LO ? MIX_LO : l > MIX_HI ? MIX_HI : l;
         uint8_t *h = x->hist + O_MAX * s;
         on_count(x->o2, h, sym[s]);

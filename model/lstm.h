@@ -11,7 +11,7 @@ typedef struct lstm_cfg {
     uint32_t symbols, streams, layers, hidden, embed, segment, seed, gate_norm, bigram;
     uint32_t prior, o2_limit, o1_limit;
     uint32_t lr_steps, lr_decay;
-    float lr, lr_end, beta2, eps, init;
+    float lr, lr_end, beta2, eps, init, mix_rate;
 } lstm_cfg;
 
 /* Value ids of one graph: the per-segment training graph, or (after nc_graph_timestep) the

@@ -17,7 +17,7 @@ const char *model_param_name(unsigned key)
         [MP_SEGMENT] = "segment", [MP_LR] = "lr", [MP_BETA2] = "beta2",
         [MP_ADAM_EPS] = "adam_eps", [MP_INIT] = "init", [MP_GATE_NORM] = "gate_norm",
         [MP_LR_END] = "lr_end", [MP_LR_STEPS] = "lr_steps", [MP_LR_DECAY] = "lr_decay",
-        [MP_BIGRAM] = "bigram", [MP_PRIOR] = "prior",
+        [MP_BIGRAM] = "bigram", [MP_PRIOR] = "prior", [MP_MIX_RATE] = "mix_rate",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }
@@ -38,7 +38,7 @@ nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *
 
 int model_param_is_float(unsigned k)
 {
-    return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT || k == MP_LR_END;
+    return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT || k == MP_LR_END || k == MP_MIX_RATE;
 }
 
 void model_config_setf(model_config *c, enum model_param k, float v)
