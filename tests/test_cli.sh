@@ -52,6 +52,12 @@ for f in one allbytes deftext; do
     check "default model: round trip $f" sh -c "'$BIN' -dc '$f.def.nnz' | cmp -s - '$f'"
 done
 check "default model is lstm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model lstm'"
+check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --set hidden=24 --set=lr=0.005 -o set.nnz deftext
+check "--set is stored in the header" sh -c "'$BIN' -l set.nnz | grep -q 'hidden=24 .*lr=0.005'"
+check "--set output decodes" sh -c "'$BIN' -dc set.nnz | cmp -s - deftext"
+expect_error "--set unknown name" "not a parameter" "$BIN" -q -f --set bogus=1 deftext
+expect_error "--set bad number" "not an unsigned integer" "$BIN" -q -f --set hidden=abc deftext
+expect_error "--set out of range" "out of range" "$BIN" -q -f --set layers=99 deftext
 check "random data is stored, not expanded" test "$(stat -c %s random.nnz)" -le 1000100
 check "zeros compress" test "$(stat -c %s zeros.nnz)" -le 2000
 
