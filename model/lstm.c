@@ -42,7 +42,7 @@ typedef struct lstm {
     uint32_t *ssym, *stgt;    /* (S): the one-step program's inputs */
     float *smask;
     uint16_t *prev;           /* (S): each stream's last symbol */
-    /* the count mixer (prior = 1): shared order-2 counts, each stream's last two bytes */
+    /* the count mixer (mix_order > 0): shared counts, each stream's last bytes */
     o2counts *o2;
     uint8_t *hist;            /* (S, O_MAX): each stream's last bytes, most recent first */
     float *pl, *po;           /* (S, V): this step's LSTM and count probabilities */
@@ -84,7 +84,7 @@ static nc_status lstm_preset(model_config *c, int level)
     model_config_setf(c, MP_INIT, 1.0f);
     model_config_set(c, MP_GATE_NORM, 1);
     model_config_set(c, MP_BIGRAM, 1);
-    model_config_set(c, MP_PRIOR, 1);
+    model_config_set(c, MP_MIX_ORDER, 5);
     model_config_set(c, MP_O2_LIMIT, 60);
     model_config_set(c, MP_O1_LIMIT, 1000);
     model_config_setf(c, MP_MIX_RATE, 0.002f);
@@ -99,7 +99,7 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
         { MP_SYMBOLS, &k->symbols }, { MP_STREAMS, &k->streams }, { MP_LAYERS, &k->layers },
         { MP_HIDDEN, &k->hidden },   { MP_EMBED, &k->embed },     { MP_SEGMENT, &k->segment },
         { MP_SEED, &k->seed },       { MP_GATE_NORM, &k->gate_norm }, { MP_BIGRAM, &k->bigram },
-        { MP_LR_STEPS, &k->lr_steps }, { MP_LR_DECAY, &k->lr_decay }, { MP_PRIOR, &k->prior },
+        { MP_LR_STEPS, &k->lr_steps }, { MP_LR_DECAY, &k->lr_decay }, { MP_MIX_ORDER, &k->mix_order },
     };
     const struct { enum model_param p; float *v; } f[] = {
         { MP_LR, &k->lr }, { MP_LR_END, &k->lr_end }, { MP_BETA2, &k->beta2 },
@@ -109,7 +109,7 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
         st = model_config_get(c, u[i].p, u[i].v);
     for (size_t i = 0; i < sizeof f / sizeof f[0] && st == NC_OK; i++)
         st = model_config_getf(c, f[i].p, f[i].v);
-    if (st == NC_OK && k->prior) {
+    if (st == NC_OK && k->mix_order) {
         st = model_config_get(c, MP_O2_LIMIT, &k->o2_limit);
         if (st == NC_OK)
             st = model_config_get(c, MP_O1_LIMIT, &k->o1_limit);
@@ -143,8 +143,8 @@ static nc_status lstm_check(const model_config *c)
     if (k.symbols < 2 || k.symbols > 256 || k.streams < 1 || k.streams > 1024 || k.layers < 1
         || k.layers > LSTM_MAX_LAYERS || k.hidden < 1 || k.hidden > 4096 || k.embed < 1
         || k.embed > 1024 || k.segment < 1 || k.segment > 1024 || k.gate_norm > 1 || k.bigram > 1
-        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.prior > O_MAX - 1
-        || (k.prior && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
+        || k.lr_decay > 1 || (k.lr_decay && !k.lr_steps) || k.mix_order == 1 || k.mix_order > O_MAX
+        || (k.mix_order && (k.symbols != 256 || k.o2_limit < 2 || k.o2_limit > 250 || k.o1_limit < 2
                         || k.o1_limit > 60000 || !(k.mix_rate >= 0 && k.mix_rate <= 1))))
         return NC_ERR_LIMIT;
     if (!(k.lr > 0 && k.lr < 1) || !(k.lr_end > 0 && k.lr_end < 1) || !(k.beta2 >= 0 && k.beta2 < 1) || !(k.eps > 0 && k.eps < 1)
@@ -258,10 +258,10 @@ static nc_status lstm_create(model **out, const model_config *c, const model_env
         lstm_destroy(&x->base);
         return NC_ERR_NOMEM;
     }
-    if (k->prior) {
+    if (k->mix_order) {
         x->o2 = o2_new(k->o2_limit, k->o1_limit);
         x->hist = calloc(S, O_MAX);
-        if (x->o2 && o2_add_orders(x->o2, (int)k->prior + 1) != NC_OK)
+        if (x->o2 && o2_add_orders(x->o2, (int)k->mix_order) != NC_OK)
             o2_free(x->o2), x->o2 = NULL;
         x->pl = calloc(S * k->symbols, sizeof *x->pl);
         x->po = calloc(S * k->symbols, sizeof *x->po);
@@ -379,7 +379,7 @@ static nc_status lstm_predict(model *m, float *w, uint32_t n_active)
     if ((st = nc_program_forward(x->step, x->pool)) != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->step, x->st.prob), S * k->symbols * sizeof *w);
-    if (k->prior)
+    if (k->mix_order)
         mix_step(x, w);
     save_states(x->sstate, x->step, &x->st, k);
     /* the training forward of this segment, one step at a time */
@@ -411,7 +411,7 @@ static nc_status lstm_predict_segment(model *m, float *w, const uint16_t *sym, c
         return st;
     memcpy(w, nc_program_value(x->train, x->tr.prob), steps * S * k->symbols * sizeof *w);
     x->forward_done = 1;
-    if (k->prior) { /* the mixer learns through the segment now; update() skips it */
+    if (k->mix_order) { /* the mixer learns through the segment now; update() skips it */
         for (size_t t = 0; t < steps; t++) {
             mix_step(x, w + t * S * k->symbols);
             mix_learn(x, sym + t * S, act[t]);
@@ -452,7 +452,7 @@ static nc_status lstm_update(model *m, const uint16_t *sym, uint32_t n_active)
         x->mask[r] = on ? 1.0f : 0.0f;
         x->prev[s] = on ? sym[s] : 0;
     }
-    if (x->k.prior) {
+    if (x->k.mix_order) {
         if (x->counted > 0)
             x->counted--;
         else
@@ -472,8 +472,8 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
         return;
     *params = lstm_param_count(&k);
     /* parameters, gradients and Adam's second moments; the workspace comes on top */
-    *bytes = *params * 3 * sizeof(float) + (k.prior ? o2_bytes() : 0)
-             + (k.prior >= 2 ? (uint64_t)O_CONTEXTS * 260 * (k.prior - 1) : 0);
+    *bytes = *params * 3 * sizeof(float) + (k.mix_order ? o2_bytes() : 0)
+             + (k.mix_order > 2 ? (uint64_t)O_CONTEXTS * 260 * (k.mix_order - 2) : 0);
 }
 
 const model_ops lstm_ops = {

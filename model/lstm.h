@@ -9,7 +9,7 @@
 /* The hyper-parameters, as read from a model_config. */
 typedef struct lstm_cfg {
     uint32_t symbols, streams, layers, hidden, embed, segment, seed, gate_norm, bigram;
-    uint32_t prior, o2_limit, o1_limit;
+    uint32_t mix_order, o2_limit, o1_limit;
     uint32_t lr_steps, lr_decay;
     float lr, lr_end, beta2, eps, init, mix_rate;
 } lstm_cfg;

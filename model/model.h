@@ -37,7 +37,7 @@ enum model_param {
     MP_LR_END = 41,   /* learning rate reached after lr_steps updates (float bits) */
     MP_LR_STEPS = 42, /* updates over which lr falls linearly to lr_end (0: constant lr) */
     MP_LR_DECAY = 43, /* 1: after lr_steps, lr_end * sqrt(lr_steps / update) */
-    MP_PRIOR = 45,    /* lstm: 1 = mix with order-2 counts (o2_limit, o1_limit), weights learned online */
+    MP_MIX_ORDER = 45, /* lstm: mix with context counts of orders up to this (2..6; 0 = none) */
     MP_MIX_RATE = 46, /* lstm: step of the count mixer's weights (float bits) */
     MP_BIGRAM = 44,   /* lstm: 1 = a learned (symbols, symbols) table of the previous symbol adds to the logits */
     MP_COUNT = 64

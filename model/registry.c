@@ -17,7 +17,7 @@ const char *model_param_name(unsigned key)
         [MP_SEGMENT] = "segment", [MP_LR] = "lr", [MP_BETA2] = "beta2",
         [MP_ADAM_EPS] = "adam_eps", [MP_INIT] = "init", [MP_GATE_NORM] = "gate_norm",
         [MP_LR_END] = "lr_end", [MP_LR_STEPS] = "lr_steps", [MP_LR_DECAY] = "lr_decay",
-        [MP_BIGRAM] = "bigram", [MP_PRIOR] = "prior", [MP_MIX_RATE] = "mix_rate",
+        [MP_BIGRAM] = "bigram", [MP_MIX_ORDER] = "mix_order", [MP_MIX_RATE] = "mix_rate",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }

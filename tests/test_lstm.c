@@ -24,7 +24,7 @@ static void small_config(model_config *c, uint32_t variant)
     model_config_set(c, MP_SEGMENT, 5);
     model_config_set(c, MP_GATE_NORM, variant > 0);
     model_config_set(c, MP_BIGRAM, variant > 0);
-    model_config_set(c, MP_PRIOR, variant == 2 ? 3 : variant);
+    model_config_set(c, MP_MIX_ORDER, variant == 2 ? 4 : variant == 1 ? 2 : 0);
 }
 
 /* Text-like bytes: a few words in random order. */
@@ -121,7 +121,7 @@ static void test_identity(void)
 static void test_learns(void)
 {
     model_config c;
-    small_config(&c, 0); /* the LSTM alone: no count prior */
+    small_config(&c, 0); /* the LSTM alone: no count mixer */
     model_config_set(&c, MP_GATE_NORM, 1);
     size_t n = 3000;
     uint8_t *src = malloc(n);
