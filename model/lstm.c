@@ -54,13 +54,13 @@ typedef struct lstm {
 } lstm;
 
 /* Levels trade speed for ratio through the network's size only; everything else was measured
- * best on enwik6 (docs/presets.md): 4 streams (more updates per byte: 8 streams cost 0.07 bpb,
- * 16 cost 0.18), segments of 16, learning rate 1e-2 falling linearly to 2e-3 over 15000 updates
- * (about 1 MB) then as 1/sqrt, gate normalisation, a bigram table, the count mixer. Hidden sizes
- * avoid multiples of 128, whose 4H-wide weight rows alias in the cache (matmul_template.h). */
+ * best on enwik6 (docs/presets.md): 4 streams, segments of 32 steps, learning rate 1e-2 falling
+ * linearly to 2e-3 over 8000 updates (about 1 MB) then as 1/sqrt, gate normalisation, a bigram
+ * table, and the count mixer up to order 5. Hidden sizes avoid multiples of 128, whose 4H-wide
+ * weight rows alias in the cache (matmul_template.h). */
 static const struct { uint8_t layers; uint16_t hidden, embed; } presets[9] = {
-    { 1, 96, 32 },  { 1, 160, 64 }, { 1, 224, 64 }, { 1, 288, 64 }, { 1, 352, 64 },
-    { 2, 288, 64 }, { 2, 352, 64 }, { 3, 352, 64 }, { 4, 352, 64 },
+    { 1, 160, 64 }, { 1, 192, 64 }, { 1, 224, 64 }, { 1, 288, 64 }, { 1, 352, 64 },
+    { 2, 224, 64 }, { 2, 288, 64 }, { 2, 352, 64 }, { 3, 352, 64 },
 };
 
 static nc_status lstm_preset(model_config *c, int level)
@@ -74,10 +74,10 @@ static nc_status lstm_preset(model_config *c, int level)
     model_config_set(c, MP_LAYERS, presets[level - 1].layers);
     model_config_set(c, MP_HIDDEN, presets[level - 1].hidden);
     model_config_set(c, MP_EMBED, presets[level - 1].embed);
-    model_config_set(c, MP_SEGMENT, 16);
+    model_config_set(c, MP_SEGMENT, 32);
     model_config_setf(c, MP_LR, 1e-2f);
     model_config_setf(c, MP_LR_END, 2e-3f);
-    model_config_set(c, MP_LR_STEPS, 15000);
+    model_config_set(c, MP_LR_STEPS, 8000);
     model_config_set(c, MP_LR_DECAY, 1);
     model_config_setf(c, MP_BETA2, 0.9999f);
     model_config_setf(c, MP_ADAM_EPS, 1e-6f);
