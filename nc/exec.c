@@ -115,7 +115,23 @@ static void run_attention(nc_program *p, const nc_ginstr *in, nc_pool *pool,
 
 /* Work (output elements) from which an instruction is split over the pool. Only speed depends on
  * it: a split never changes a bit. */
-#define PAR_MIN_WORK ((size_t)32768)
+/* Instructions of at least this many floats of work are split over the pool. Measured on this
+ * 2-core VM (docs/benchmarks.md): handing an instruction of tens of microseconds to the second
+ * thread costs more than it saves (per-timestep steps 2.6-2.9x slower, training 6-24 % slower),
+ * so by default only very large instructions split. NNZIP_SPLIT_MIN=n in the environment (read
+ * once) sets it, for tests and measurement; it never changes a bit, only who computes. */
+#define PAR_MIN_WORK_DEFAULT ((size_t)1 << 20)
+
+static size_t par_min_work(void)
+{
+    static size_t v;
+    if (!v) {
+        const char *e = getenv("NNZIP_SPLIT_MIN");
+        unsigned long long n = e ? strtoull(e, NULL, 10) : 0;
+        v = n ? (size_t)n : PAR_MIN_WORK_DEFAULT;
+    }
+    return v;
+}
 
 static void run_part(nc_program *p, const nc_ginstr *in, const nc_kernel_table *k, int phase,
                      size_t lo, size_t hi, float *s0, float *s1)
@@ -344,7 +360,7 @@ static nc_status run_whole(nc_program *p, const nc_ginstr *in, nc_pool *pool,
     }
 
     size_t T = (size_t)nc_pool_threads(pool);
-    int split = T > 1 && work >= PAR_MIN_WORK && count >= T;
+    int split = T > 1 && work >= par_min_work() && count >= T;
     float *scratch = NULL;
     if (split && stride) {
         scratch = calloc(T * stride, sizeof *scratch);

@@ -7,6 +7,7 @@
  * which the interpreter splits element-wise and row-wise instructions over the pool, so the split
  * paths are compared with the sequential ones (bits only: no finite differences there). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -159,6 +160,9 @@ static int fresh_runs(const nc_graph *g, int wv, const float *w, int y, nc_pool 
 
 int main(void)
 {
+    /* split element-wise instructions from 32768 floats (the default is far higher): the large
+     * programs below must take the split paths */
+    setenv("NNZIP_SPLIT_MIN", "32768", 1);
     nc_pool *pools[3];
     for (int t = 0; t < 3; t++) REQUIRE((pools[t] = nc_pool_new(t + 1)) != NULL);
     int graphs = 0, checked = 0;
