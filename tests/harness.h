@@ -65,4 +65,25 @@ static inline uint32_t test_rand_below(uint64_t *state, uint32_t n)
     return (uint32_t)(test_rand64(state) % n);
 }
 
+/* A zeroed buffer of n floats starting one float past a malloc'd address, so no vector load is
+ * ever aligned. Free with test_ffree. */
+static inline float *test_fbuf(size_t n)
+{
+    float *p = (float *)calloc(n + 2, sizeof(float));
+    REQUIRE(p != NULL);
+    return p + 1;
+}
+
+static inline void test_ffree(float *p)
+{
+    if (p)
+        free(p - 1);
+}
+
+/* Uniform in [-1, 1) with 24 random bits. */
+static inline float test_unit(uint64_t *st)
+{
+    return (float)((double)(test_rand64(st) >> 40) / 8388608.0 - 1.0);
+}
+
 #endif

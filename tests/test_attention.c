@@ -23,20 +23,14 @@ static float frand(void) /* [-1, 1), with some signed zeros and tiny values mixe
     return r == 2 ? x * 0x1p-100f : x;
 }
 
-/* Every buffer starts one float past a malloc'd address: no vector load is aligned. */
+/* An unaligned buffer (test_fbuf), random or zero. */
 static float *fbuf(size_t n, int fill)
 {
-    float *p = malloc((n + 2) * sizeof(float));
-    REQUIRE(p);
-    for (size_t i = 0; i < n + 2; i++) p[i] = fill ? frand() : 0.0f;
-    return p + 1;
+    float *p = test_fbuf(n);
+    for (size_t i = 0; i < n && fill; i++) p[i] = frand();
+    return p;
 }
 
-static void ffree(float *p)
-{
-    if (p)
-        free(p - 1);
-}
 
 typedef struct variant {
     const char *name;
@@ -93,8 +87,8 @@ static void alloc_out(bufs *o, const nc_attn_dims *d)
 
 static void free_out(bufs *o)
 {
-    ffree(o->out), ffree(o->p), ffree(o->kt), ffree(o->vt), ffree(o->ds), ffree(o->dq), ffree(o->dk);
-    ffree(o->dv);
+    test_ffree(o->out), test_ffree(o->p), test_ffree(o->kt), test_ffree(o->vt), test_ffree(o->ds), test_ffree(o->dq), test_ffree(o->dk);
+    test_ffree(o->dv);
 }
 
 static int same(const float *a, const float *b, size_t n)
@@ -140,8 +134,8 @@ static void check_simd(const variant *ref, const variant *vt, int cases)
             CHECK_MSG(ok, "%s: T=%zu S=%zu mem=%zu H=%zu dk=%zu dv=%zu acc=%u differs from ref",
                       vt->name, d.T, d.S, d.mem, d.heads, d.dk, d.dv, acc);
         }
-        ffree(in.q), ffree(in.k), ffree(in.v), ffree(in.bias), ffree(in.dout);
-        ffree(init.dq), ffree(init.dk), ffree(init.dv);
+        test_ffree(in.q), test_ffree(in.k), test_ffree(in.v), test_ffree(in.bias), test_ffree(in.dout);
+        test_ffree(init.dq), test_ffree(init.dk), test_ffree(init.dv);
         free_out(&a);
         free_out(&b);
     }
@@ -221,7 +215,7 @@ static void check_order(const variant *ref)
             else
                 differs[mode] += !eq;
         }
-        ffree(in.q), ffree(in.k), ffree(in.v), ffree(in.bias), ffree(out), ffree(p);
+        test_ffree(in.q), test_ffree(in.k), test_ffree(in.v), test_ffree(in.bias), test_ffree(out), test_ffree(p);
         free_out(&a);
     }
     for (int mode = 1; mode < 4; mode++)

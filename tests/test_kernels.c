@@ -48,25 +48,6 @@ static const size_t Ms[] = {1, 2, 3, 32};
 
 /* ---- buffers and values ------------------------------------------------------------------ */
 
-/* Every buffer starts one float past a malloc'd address, so no vector load is ever aligned. */
-static float *fbuf(size_t n)
-{
-    float *p = malloc((n + 2) * sizeof(float));
-    REQUIRE(p != NULL);
-    memset(p, 0, (n + 2) * sizeof(float));
-    return p + 1;
-}
-
-static void ffree(float *p)
-{
-    if (p) free(p - 1);
-}
-
-/* uniform in [-1, 1) with 24 random bits */
-static float unit(uint64_t *st)
-{
-    return (float)((double)(test_rand64(st) >> 40) / 8388608.0 - 1.0);
-}
 
 /* Mostly moderate values, some +-0, some tiny (subnormal) or large: exponents -140 .. +15. */
 static float wild(uint64_t *st)
@@ -75,10 +56,10 @@ static float wild(uint64_t *st)
     if (k == 0) return -0.0f;
     if (k == 1) return 0.0f;
     if (k < 6) { /* two statements: C leaves the order of argument evaluation open */
-        float u = unit(st);
+        float u = test_unit(st);
         return ldexpf(u, (int)test_rand_below(st, 156) - 140);
     }
-    return unit(st) * 4.0f;
+    return test_unit(st) * 4.0f;
 }
 
 static void fill(float *p, size_t n, uint64_t *st)
@@ -105,7 +86,7 @@ static bool same(const float *want, const float *got, size_t n, const char *what
 
 static void check_elementwise(const kset *k, uint64_t *st, size_t n)
 {
-    float *a = fbuf(n), *b = fbuf(n), *c = fbuf(n), *y0 = fbuf(n), *y1 = fbuf(n);
+    float *a = test_fbuf(n), *b = test_fbuf(n), *c = test_fbuf(n), *y0 = test_fbuf(n), *y1 = test_fbuf(n);
     fill(a, n, st);
     fill(b, n, st);
     fill(c, n, st);
@@ -150,7 +131,7 @@ static void check_elementwise(const kset *k, uint64_t *st, size_t n)
     k->nc_muladd(y1, a, b, y1, n);
     same(y0, y1, n, "nc_muladd y==c", k, 1, n);
 
-    float lo = -fabsf(unit(st)) * 2.0f, hi = fabsf(unit(st)) * 2.0f;
+    float lo = -fabsf(test_unit(st)) * 2.0f, hi = fabsf(test_unit(st)) * 2.0f;
     k_ref.nc_clamp(y0, a, lo, hi, n);
     k->nc_clamp(y1, a, lo, hi, n);
     same(y0, y1, n, "nc_clamp", k, 1, n);
@@ -158,19 +139,19 @@ static void check_elementwise(const kset *k, uint64_t *st, size_t n)
     k->nc_clamp(y1, a, -0.0f, 0.0f, n);
     same(y0, y1, n, "nc_clamp zero", k, 1, n);
 
-    ffree(a), ffree(b), ffree(c), ffree(y0), ffree(y1);
+    test_ffree(a), test_ffree(b), test_ffree(c), test_ffree(y0), test_ffree(y1);
 }
 
 static void check_lstm(const kset *k, uint64_t *st, size_t n)
 {
-    float *cp = fbuf(n), *f = fbuf(n), *i = fbuf(n), *g = fbuf(n), *o = fbuf(n);
-    float *dh = fbuf(n), *dc = fbuf(n);
-    float *c0 = fbuf(n), *h0 = fbuf(n), *c1 = fbuf(n), *h1 = fbuf(n);
+    float *cp = test_fbuf(n), *f = test_fbuf(n), *i = test_fbuf(n), *g = test_fbuf(n), *o = test_fbuf(n);
+    float *dh = test_fbuf(n), *dc = test_fbuf(n);
+    float *c0 = test_fbuf(n), *h0 = test_fbuf(n), *c1 = test_fbuf(n), *h1 = test_fbuf(n);
     fill(cp, n, st);
     fill(dh, n, st);
     fill(dc, n, st);
     for (size_t j = 0; j < n; j++) {
-        f[j] = fabsf(unit(st)), i[j] = fabsf(unit(st)), o[j] = fabsf(unit(st)), g[j] = unit(st);
+        f[j] = fabsf(test_unit(st)), i[j] = fabsf(test_unit(st)), o[j] = fabsf(test_unit(st)), g[j] = test_unit(st);
         uint32_t t = test_rand_below(st, 16);
         if (t == 0) i[j] = 1.0f - f[j]; /* min() tie between equal values */
         if (t == 1) { /* min(+0, -0) tie: visible in the sign of a zero product */
@@ -188,7 +169,7 @@ static void check_lstm(const kset *k, uint64_t *st, size_t n)
     same(c0, c1, n, "lstm fwd in place", k, 1, n);
 
     float *r[5], *q[5];
-    for (int t = 0; t < 5; t++) r[t] = fbuf(n), q[t] = fbuf(n);
+    for (int t = 0; t < 5; t++) r[t] = test_fbuf(n), q[t] = test_fbuf(n);
     for (int with_dc = 0; with_dc < 2; with_dc++) {
         const float *dcp = with_dc ? dc : NULL;
         k_ref.nc_lstm_cell_backward(r[0], r[1], r[2], r[3], r[4], dh, dcp, cp, f, i, g, o, c0, n);
@@ -199,17 +180,17 @@ static void check_lstm(const kset *k, uint64_t *st, size_t n)
     memcpy(q[0], dc, n * sizeof(float)); /* d_c_prev == dc */
     k->nc_lstm_cell_backward(q[0], q[1], q[2], q[3], q[4], dh, q[0], cp, f, i, g, o, c0, n);
     same(r[0], q[0], n, "lstm bwd in place", k, 1, n);
-    for (int t = 0; t < 5; t++) ffree(r[t]), ffree(q[t]);
-    ffree(cp), ffree(f), ffree(i), ffree(g), ffree(o), ffree(dh), ffree(dc);
-    ffree(c0), ffree(h0), ffree(c1), ffree(h1);
+    for (int t = 0; t < 5; t++) test_ffree(r[t]), test_ffree(q[t]);
+    test_ffree(cp), test_ffree(f), test_ffree(i), test_ffree(g), test_ffree(o), test_ffree(dh), test_ffree(dc);
+    test_ffree(c0), test_ffree(h0), test_ffree(c1), test_ffree(h1);
 }
 
 static void check_rows(const kset *k, uint64_t *st, size_t M, size_t N)
 {
     size_t n = M * N;
-    float *x = fbuf(n), *x2 = fbuf(n), *y0 = fbuf(n), *y1 = fbuf(n);
-    float *v = fbuf(N), *v2 = fbuf(N), *w0 = fbuf(N), *w1 = fbuf(N), *u0 = fbuf(N), *u1 = fbuf(N);
-    float *s = fbuf(M), *m0 = fbuf(M), *m1 = fbuf(M), *r0 = fbuf(M), *r1 = fbuf(M);
+    float *x = test_fbuf(n), *x2 = test_fbuf(n), *y0 = test_fbuf(n), *y1 = test_fbuf(n);
+    float *v = test_fbuf(N), *v2 = test_fbuf(N), *w0 = test_fbuf(N), *w1 = test_fbuf(N), *u0 = test_fbuf(N), *u1 = test_fbuf(N);
+    float *s = test_fbuf(M), *m0 = test_fbuf(M), *m1 = test_fbuf(M), *r0 = test_fbuf(M), *r1 = test_fbuf(M);
     fill(x, n, st);
     fill(x2, n, st);
     fill(v, N, st);
@@ -285,7 +266,7 @@ static void check_rows(const kset *k, uint64_t *st, size_t M, size_t N)
     uint32_t *idx = malloc((M + 1) * sizeof(uint32_t));
     REQUIRE(idx != NULL);
     for (size_t r = 0; r < M; r++) idx[r] = test_rand_below(st, (uint32_t)V);
-    float *tab = fbuf(V * N), *t0 = fbuf(V * N), *t1 = fbuf(V * N);
+    float *tab = test_fbuf(V * N), *t0 = test_fbuf(V * N), *t1 = test_fbuf(V * N);
     fill(tab, V * N, st);
     CHECK(k_ref.nc_gather_rows(y0, tab, idx, M, N, V) == NC_OK);
     CHECK(k->nc_gather_rows(y1, tab, idx, M, N, V) == NC_OK);
@@ -312,9 +293,9 @@ static void check_rows(const kset *k, uint64_t *st, size_t M, size_t N)
     for (size_t j = 0; j < n; j++) CHECK(y1[j] == 0.0f);
 
     free(idx);
-    ffree(tab), ffree(t0), ffree(t1);
-    ffree(x), ffree(x2), ffree(y0), ffree(y1), ffree(v), ffree(v2), ffree(w0), ffree(w1);
-    ffree(u0), ffree(u1), ffree(s), ffree(m0), ffree(m1), ffree(r0), ffree(r1);
+    test_ffree(tab), test_ffree(t0), test_ffree(t1);
+    test_ffree(x), test_ffree(x2), test_ffree(y0), test_ffree(y1), test_ffree(v), test_ffree(v2), test_ffree(w0), test_ffree(w1);
+    test_ffree(u0), test_ffree(u1), test_ffree(s), test_ffree(m0), test_ffree(m1), test_ffree(r0), test_ffree(r1);
 }
 
 static void check_variant(const kset *k, uint64_t seed)
@@ -366,7 +347,7 @@ static void check_canonical_order(uint64_t seed)
     for (int rep = 0; rep < 20; rep++)
         for (size_t a = 0; a < COUNT(Ns); a++) {
             size_t N = Ns[a];
-            float *x = fbuf(N), *z = fbuf(N), got;
+            float *x = test_fbuf(N), *z = test_fbuf(N), got;
             fill(x, N, &st);
             fill(z, N, &st);
             float want = documented_sum(x, N);
@@ -394,7 +375,7 @@ static void check_canonical_order(uint64_t seed)
             want = documented_dot(x, x, N);
             nc_row_sumsq_ref(&got, x, 1, N);
             CHECK(memcmp(&want, &got, 4) == 0);
-            ffree(x), ffree(z);
+            test_ffree(x), test_ffree(z);
         }
     /* so these checks can fail: the order and the fma are visible in the bits */
     CHECK_MSG(seq_differs > 0, "a plain sequential sum never differed: the test cannot see order");
@@ -423,9 +404,9 @@ static void check_batch_independence(const kset *k, uint64_t seed)
     const size_t M = 32;
     for (size_t a = 0; a < COUNT(Ns); a++) {
         size_t N = Ns[a], n = M * N;
-        float *x = fbuf(n), *x2 = fbuf(n), *yb = fbuf(n);
-        float *y1 = fbuf(N), *g = fbuf(N), *bb = fbuf(N);
-        float *mb = fbuf(M), *rb = fbuf(M), one[2], one2[2];
+        float *x = test_fbuf(n), *x2 = test_fbuf(n), *yb = test_fbuf(n);
+        float *y1 = test_fbuf(N), *g = test_fbuf(N), *bb = test_fbuf(N);
+        float *mb = test_fbuf(M), *rb = test_fbuf(M), one[2], one2[2];
         fill(x, n, &st), fill(x2, n, &st), fill(g, N, &st), fill(bb, N, &st);
 
         static const char *names[4] = {"row_sum alone", "row_sumsq alone", "row_max alone",
@@ -451,7 +432,7 @@ static void check_batch_independence(const kset *k, uint64_t seed)
         }
 
         /* Sums over rows: one call over 32 rows == 32 calls of one row == 13 + 19 rows. */
-        float *dgb = fbuf(N), *dgs = fbuf(N), *dbb = fbuf(N), *dbs = fbuf(N), *dx1 = fbuf(N);
+        float *dgb = test_fbuf(N), *dgs = test_fbuf(N), *dbb = test_fbuf(N), *dbs = test_fbuf(N), *dx1 = test_fbuf(N);
         fill(dgb, N, &st);
         memcpy(dgs, dgb, N * sizeof(float));
         k->nc_col_sum_acc(dgb, x, M, N);
@@ -483,7 +464,7 @@ static void check_batch_independence(const kset *k, uint64_t seed)
         /* scatter-add: all rows at once == in two batches, with many duplicate indices */
         uint32_t idx[32];
         for (size_t r = 0; r < M; r++) idx[r] = test_rand_below(&st, 3);
-        float *ta = fbuf(3 * N), *tb = fbuf(3 * N);
+        float *ta = test_fbuf(3 * N), *tb = test_fbuf(3 * N);
         fill(ta, 3 * N, &st);
         memcpy(tb, ta, 3 * N * sizeof(float));
         CHECK(k->nc_scatter_add_rows(ta, x, idx, M, N, 3) == NC_OK);
@@ -491,8 +472,8 @@ static void check_batch_independence(const kset *k, uint64_t seed)
         CHECK(k->nc_scatter_add_rows(tb, x + 20 * N, idx + 20, M - 20, N, 3) == NC_OK);
         same(ta, tb, 3 * N, "scatter_add split", k, M, N);
 
-        ffree(ta), ffree(tb), ffree(dgb), ffree(dgs), ffree(dbb), ffree(dbs), ffree(dx1);
-        ffree(x), ffree(x2), ffree(yb), ffree(y1), ffree(g), ffree(bb), ffree(mb), ffree(rb);
+        test_ffree(ta), test_ffree(tb), test_ffree(dgb), test_ffree(dgs), test_ffree(dbb), test_ffree(dbs), test_ffree(dx1);
+        test_ffree(x), test_ffree(x2), test_ffree(yb), test_ffree(y1), test_ffree(g), test_ffree(bb), test_ffree(mb), test_ffree(rb);
     }
 }
 
@@ -545,11 +526,11 @@ static void check_gradients(const kset *k, uint64_t seed)
     static const size_t sizes[] = {1, 5, 17, 40};
     for (size_t a = 0; a < COUNT(sizes); a++) {
         size_t N = sizes[a], M = 3, n = M * N;
-        float *x = fbuf(n), *dy = fbuf(n), *dx = fbuf(n), *y = fbuf(n), *g = fbuf(N), *b = fbuf(N);
-        float *dg = fbuf(N), *db = fbuf(N), *mean = fbuf(M), *rstd = fbuf(M);
+        float *x = test_fbuf(n), *dy = test_fbuf(n), *dx = test_fbuf(n), *y = test_fbuf(n), *g = test_fbuf(N), *b = test_fbuf(N);
+        float *dg = test_fbuf(N), *db = test_fbuf(N), *mean = test_fbuf(M), *rstd = test_fbuf(M);
         double xd[40], gd[40], bd[40], wd[40], sumdg[40], sumdb[40];
-        for (size_t j = 0; j < n; j++) x[j] = unit(&st), dy[j] = unit(&st);
-        for (size_t j = 0; j < N; j++) g[j] = 0.5f + fabsf(unit(&st)), b[j] = unit(&st);
+        for (size_t j = 0; j < n; j++) x[j] = test_unit(&st), dy[j] = test_unit(&st);
+        for (size_t j = 0; j < N; j++) g[j] = 0.5f + fabsf(test_unit(&st)), b[j] = test_unit(&st);
 
         /* RMSNorm: dx per row, dg summed over rows */
         k->nc_rmsnorm_forward(y, rstd, x, g, eps, M, N);
@@ -598,8 +579,8 @@ static void check_gradients(const kset *k, uint64_t seed)
             CHECK_MSG(close_enough(sumdb[j], db[j], tol), "%s layernorm db j=%zu: %g vs %g",
                       k->name, j, sumdb[j], (double)db[j]);
         }
-        ffree(x), ffree(dy), ffree(dx), ffree(y), ffree(g), ffree(b), ffree(dg), ffree(db);
-        ffree(mean), ffree(rstd);
+        test_ffree(x), test_ffree(dy), test_ffree(dx), test_ffree(y), test_ffree(g), test_ffree(b), test_ffree(dg), test_ffree(db);
+        test_ffree(mean), test_ffree(rstd);
     }
 
     /* LSTM cell: loss = wh*h + wc*c per element, away from the kink 1 - f == i */
@@ -607,9 +588,9 @@ static void check_gradients(const kset *k, uint64_t seed)
     float cp[NL], f[NL], i[NL], g[NL], o[NL], dh[NL], dc[NL], c[NL], hh[NL];
     float dcp[NL], df[NL], di[NL], dg[NL], d_o[NL];
     for (size_t j = 0; j < NL; j++) {
-        cp[j] = unit(&st), g[j] = unit(&st), dh[j] = unit(&st), dc[j] = unit(&st);
-        f[j] = fabsf(unit(&st)), o[j] = fabsf(unit(&st));
-        do i[j] = fabsf(unit(&st));
+        cp[j] = test_unit(&st), g[j] = test_unit(&st), dh[j] = test_unit(&st), dc[j] = test_unit(&st);
+        f[j] = fabsf(test_unit(&st)), o[j] = fabsf(test_unit(&st));
+        do i[j] = fabsf(test_unit(&st));
         while (fabsf(1.0f - f[j] - i[j]) < 0.01f);
     }
     k->nc_lstm_cell_forward(c, hh, cp, f, i, g, o, NL);
@@ -648,11 +629,11 @@ static uint64_t golden_hash(const kset *k)
     static const size_t sizes[] = {1, 17, 100};
     for (size_t a = 0; a < COUNT(sizes); a++) {
         size_t M = 3, N = sizes[a], n = M * N;
-        float *x = fbuf(n), *z = fbuf(n), *c = fbuf(n), *y = fbuf(n), *y2 = fbuf(n);
-        float *v = fbuf(N), *v2 = fbuf(N), *w = fbuf(N), *u = fbuf(N), *m = fbuf(M), *r = fbuf(M);
+        float *x = test_fbuf(n), *z = test_fbuf(n), *c = test_fbuf(n), *y = test_fbuf(n), *y2 = test_fbuf(n);
+        float *v = test_fbuf(N), *v2 = test_fbuf(N), *w = test_fbuf(N), *u = test_fbuf(N), *m = test_fbuf(M), *r = test_fbuf(M);
         float *gt[5];
         fill(x, n, &st), fill(z, n, &st), fill(c, n, &st), fill(v, N, &st), fill(v2, N, &st);
-        for (size_t j = 0; j < M; j++) m[j] = 1.0f + fabsf(unit(&st));
+        for (size_t j = 0; j < M; j++) m[j] = 1.0f + fabsf(test_unit(&st));
         k->nc_add(y, x, z, n), h = fnv1a(h, y, n);
         k->nc_sub(y, x, z, n), h = fnv1a(h, y, n);
         k->nc_mul(y, x, z, n), h = fnv1a(h, y, n);
@@ -663,9 +644,9 @@ static uint64_t golden_hash(const kset *k)
         k->nc_max(y, x, z, n), h = fnv1a(h, y, n);
         k->nc_clamp(y, x, -0.5f, 0.5f, n), h = fnv1a(h, y, n);
         k->nc_lstm_cell_forward(y, y2, c, z, x, c, z, n), h = fnv1a(fnv1a(h, y, n), y2, n);
-        for (int t = 0; t < 5; t++) gt[t] = fbuf(n);
+        for (int t = 0; t < 5; t++) gt[t] = test_fbuf(n);
         k->nc_lstm_cell_backward(gt[0], gt[1], gt[2], gt[3], gt[4], x, z, c, z, x, c, z, y, n);
-        for (int t = 0; t < 5; t++) h = fnv1a(h, gt[t], n), ffree(gt[t]);
+        for (int t = 0; t < 5; t++) h = fnv1a(h, gt[t], n), test_ffree(gt[t]);
         k->nc_add_bias(y, x, v, M, N), h = fnv1a(h, y, n);
         k->nc_row_sub(y, x, m, M, N), h = fnv1a(h, y, n);
         k->nc_row_scale(y, x, m, M, N), h = fnv1a(h, y, n);
@@ -678,7 +659,7 @@ static uint64_t golden_hash(const kset *k)
         k->nc_rmsnorm_forward(y, r, x, v, 1e-5f, M, N), h = fnv1a(fnv1a(h, y, n), r, M);
         memcpy(w, v2, N * sizeof(float));
         k->nc_rmsnorm_backward(y2, w, z, x, v, r, M, N), h = fnv1a(fnv1a(h, y2, n), w, N);
-        float *mu = fbuf(M);
+        float *mu = test_fbuf(M);
         k->nc_layernorm_forward(y, mu, r, x, v, v2, 1e-5f, M, N);
         h = fnv1a(fnv1a(fnv1a(h, y, n), mu, M), r, M);
         memcpy(w, v2, N * sizeof(float)), memcpy(u, v, N * sizeof(float));
@@ -690,8 +671,8 @@ static uint64_t golden_hash(const kset *k)
         memcpy(y, c, n * sizeof(float));
         CHECK(k->nc_scatter_add_rows(y, x, idx, M, N, M) == NC_OK);
         h = fnv1a(h, y, n);
-        ffree(mu), ffree(x), ffree(z), ffree(c), ffree(y), ffree(y2), ffree(v), ffree(v2);
-        ffree(w), ffree(u), ffree(m), ffree(r);
+        test_ffree(mu), test_ffree(x), test_ffree(z), test_ffree(c), test_ffree(y), test_ffree(y2), test_ffree(v), test_ffree(v2);
+        test_ffree(w), test_ffree(u), test_ffree(m), test_ffree(r);
     }
     return h;
 }

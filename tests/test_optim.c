@@ -19,25 +19,6 @@
 typedef void (*adam_fn)(float *p, float *m, float *v, const float *grad, float lr, float beta1,
                         float beta2, float c1, float c2, float eps, float clip, size_t n);
 
-/* Every buffer starts one float past a malloc'd address, so no vector load is ever aligned. */
-static float *fbuf(size_t n)
-{
-    float *p = malloc((n + 2) * sizeof(float));
-    REQUIRE(p != NULL);
-    memset(p, 0, (n + 2) * sizeof(float));
-    return p + 1;
-}
-
-static void ffree(float *p)
-{
-    if (p) free(p - 1);
-}
-
-/* uniform in [-1, 1) with 24 random bits */
-static float unit(uint64_t *st)
-{
-    return (float)((double)(test_rand64(st) >> 40) / 8388608.0 - 1.0);
-}
 
 /* Gradients: mostly moderate, some +-0, tiny (subnormal) or large; with inf when clipping. */
 static float wild_grad(uint64_t *st, int with_inf)
@@ -47,11 +28,11 @@ static float wild_grad(uint64_t *st, int with_inf)
     if (k == 1) return 0.0f;
     if (k == 2 && with_inf) return test_rand_below(st, 2) ? INFINITY : -INFINITY;
     if (k < 6) {
-        float u = unit(st);
+        float u = test_unit(st);
         return ldexpf(u, (int)test_rand_below(st, 156) - 140);
     }
-    if (k < 8) return unit(st) * 1e4f;
-    return unit(st) * 0.1f;
+    if (k < 8) return test_unit(st) * 1e4f;
+    return test_unit(st) * 0.1f;
 }
 
 static int bits_equal(const float *a, const float *b, size_t n)
@@ -73,12 +54,12 @@ static void check_kernel(const char *name, adam_fn f, uint64_t seed)
             int has_m = mode & 1;
             float clip = mode & 2 ? 0.5f : 0.0f;
             float beta1 = has_m ? 0.9f : 0.0f, beta2 = 0.9999f, eps = 1e-5f, lr = 3e-3f;
-            float *p0 = fbuf(n), *m0 = fbuf(n), *v0 = fbuf(n), *p1 = fbuf(n), *m1 = fbuf(n);
-            float *v1 = fbuf(n), *g = fbuf(n);
+            float *p0 = test_fbuf(n), *m0 = test_fbuf(n), *v0 = test_fbuf(n), *p1 = test_fbuf(n), *m1 = test_fbuf(n);
+            float *v1 = test_fbuf(n), *g = test_fbuf(n);
             for (size_t j = 0; j < n; j++) {
-                p0[j] = p1[j] = unit(&st);
-                m0[j] = m1[j] = has_m ? unit(&st) * 0.01f : 0.0f;
-                v0[j] = v1[j] = j % 7 == 0 ? 0.0f : unit(&st) * unit(&st) * 1e-4f + 1e-4f;
+                p0[j] = p1[j] = test_unit(&st);
+                m0[j] = m1[j] = has_m ? test_unit(&st) * 0.01f : 0.0f;
+                v0[j] = v1[j] = j % 7 == 0 ? 0.0f : test_unit(&st) * test_unit(&st) * 1e-4f + 1e-4f;
             }
             float b1k = 1.0f, b2k = 1.0f;
             for (int step = 1; step <= 3; step++) {
@@ -94,7 +75,7 @@ static void check_kernel(const char *name, adam_fn f, uint64_t seed)
                           "%s: n=%zu beta1=%g clip=%g step %d differs from ref", name, n,
                           (double)beta1, (double)clip, step);
             }
-            ffree(p0), ffree(m0), ffree(v0), ffree(p1), ffree(m1), ffree(v1), ffree(g);
+            test_ffree(p0), test_ffree(m0), test_ffree(v0), test_ffree(p1), test_ffree(m1), test_ffree(v1), test_ffree(g);
         }
 }
 
@@ -201,10 +182,10 @@ static void check_formula(const nc_adam_config *cfg, size_t n, int steps, nc_poo
                           uint64_t seed)
 {
     uint64_t st = seed;
-    float *p_init = fbuf(n), *grads = fbuf((size_t)steps * n), *p_want = fbuf(n), *p = fbuf(n);
-    for (size_t j = 0; j < n; j++) p_init[j] = unit(&st);
+    float *p_init = test_fbuf(n), *grads = test_fbuf((size_t)steps * n), *p_want = test_fbuf(n), *p = test_fbuf(n);
+    for (size_t j = 0; j < n; j++) p_init[j] = test_unit(&st);
     for (size_t j = 0; j < (size_t)steps * n; j++) grads[j] = wild_grad(&st, cfg->clip > 0.0f);
-    naive_adam na = {cfg->beta1, cfg->beta2, cfg->eps, cfg->clip, 1.0f, 1.0f, fbuf(n), fbuf(n)};
+    naive_adam na = {cfg->beta1, cfg->beta2, cfg->eps, cfg->clip, 1.0f, 1.0f, test_fbuf(n), test_fbuf(n)};
     memcpy(p_want, p_init, n * sizeof *p);
     for (int s = 0; s < steps; s++)
         naive_step(&na, p_want, grads + (size_t)s * n, n, 1e-3f * (float)(s + 1));
@@ -234,14 +215,14 @@ static void check_formula(const nc_adam_config *cfg, size_t n, int steps, nc_poo
 
     /* the pin can fail: another order gives other bits for some element */
     if (cfg->beta1 == 0.0f && cfg->clip == 0.0f) {
-        naive_adam nu = {cfg->beta1, cfg->beta2, cfg->eps, cfg->clip, 1.0f, 1.0f, fbuf(n), fbuf(n)};
+        naive_adam nu = {cfg->beta1, cfg->beta2, cfg->eps, cfg->clip, 1.0f, 1.0f, test_fbuf(n), test_fbuf(n)};
         memcpy(p, p_init, n * sizeof *p);
         for (int s = 0; s < steps; s++)
             unfused_step(&nu, p, grads + (size_t)s * n, n, 1e-3f * (float)(s + 1));
         CHECK_MSG(!bits_equal(p, p_want, n), "an unfused v gave the same bits: pin too weak");
-        ffree(nu.m), ffree(nu.v);
+        test_ffree(nu.m), test_ffree(nu.v);
     }
-    ffree(na.m), ffree(na.v), ffree(p_init), ffree(grads), ffree(p_want), ffree(p);
+    test_ffree(na.m), test_ffree(na.v), test_ffree(p_init), test_ffree(grads), test_ffree(p_want), test_ffree(p);
 }
 
 /* Hand-computed first step: v = (1-b2) g^2, c2 = 1-b2, so u = g / (|g| + eps) exactly when the
@@ -325,8 +306,8 @@ static void check_training(nc_pool **pools)
 
     static float xs[TM * TK], ys[TM * TN], wt[TK * TN];
     uint64_t st = 99;
-    for (int i = 0; i < TM * TK; i++) xs[i] = unit(&st);
-    for (int i = 0; i < TK * TN; i++) wt[i] = unit(&st);
+    for (int i = 0; i < TM * TK; i++) xs[i] = test_unit(&st);
+    for (int i = 0; i < TK * TN; i++) wt[i] = test_unit(&st);
     for (int i = 0; i < TM; i++)
         for (int j = 0; j < TN; j++) {
             float s = 0.0f;
