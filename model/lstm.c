@@ -62,7 +62,7 @@ typedef struct lstm {
  * in the cache (matmul_template.h). */
 static const struct { uint8_t layers, streams; uint16_t hidden; } presets[9] = {
     { 1, 2, 192 }, { 1, 2, 224 }, { 1, 2, 288 }, { 1, 2, 320 }, { 1, 2, 352 },
-    { 1, 4, 416 }, { 2, 4, 288 }, { 2, 4, 320 }, { 2, 4, 352 },
+    { 1, 2, 416 }, { 2, 4, 288 }, { 2, 4, 320 }, { 2, 4, 352 },
 };
 
 static nc_status lstm_preset(model_config *c, int level)
