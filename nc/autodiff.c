@@ -30,6 +30,7 @@ typedef struct shared {
     int X, DY;         /* created at the first visit */
     int WT;            /* W transposed, made at the first visit: dx = dy . WT reads it in place,
                           where dy . W^T would transpose W again for every few rows */
+    int alias;         /* W is read by these MATMULs only: WT may use dW's storage */
 } shared;
 
 typedef struct ad {
@@ -217,7 +218,15 @@ static void shared_matmul(ad *c, const nc_ginstr *fi, int dy, size_t off)
     int x = fi->in[0], w = fi->in[1];
     shared *r = &c->sh[w];
     if (r->WT < 0) {
-        r->WT = new_act(g, g->val[w].cols, g->val[w].rows, -1);
+        /* WT lives in dW's own storage when nothing else contributes to dW: the one product
+         * after the last visit then writes dW over it, once no product reads WT any more. */
+        if (r->alias && g->val[w].grad < 0) {
+            r->WT = nc_graph_add_value(g, NC_V_GRAD, NC_T_F32, g->val[w].cols, g->val[w].rows);
+            if (r->WT >= 0)
+                g->val[r->WT].off = g->val[w].off;
+        } else {
+            r->WT = new_act(g, g->val[w].cols, g->val[w].rows, -1);
+        }
         if (r->WT < 0)
             return;
         emit1(g, NC_OP_TRANSPOSE, w, r->WT, 0, 0);
@@ -363,12 +372,17 @@ static void backward_of(ad *c, const nc_ginstr *fi, int i)
 static void find_shared(ad *c)
 {
     nc_graph *g = c->g;
-    for (int v = 0; v < g->nval; v++) c->sh[v] = (shared){0, 0, -1, -1, -1};
+    for (int v = 0; v < g->nval; v++) c->sh[v] = (shared){0, 0, -1, -1, -1, 1};
     for (int i = 0; i < g->nins; i++) {
         const nc_ginstr *fi = &g->ins[i];
         c->off[i] = SIZE_MAX;
-        if (fi->op == NC_OP_MATMUL && g->val[fi->in[1]].kind == NC_V_PARAM && c->need[fi->out[0]])
+        int mine = fi->op == NC_OP_MATMUL && g->val[fi->in[1]].kind == NC_V_PARAM &&
+                   c->need[fi->out[0]];
+        if (mine)
             c->sh[fi->in[1]].left++;
+        for (int k = 0; k < nc_op_table[fi->op].n_in; k++) /* any other read of a weight */
+            if (fi->in[k] >= 0 && (!mine || k != 1))
+                c->sh[fi->in[k]].alias = 0;
     }
     for (int i = 0; i < g->nins; i++) {
         const nc_ginstr *fi = &g->ins[i];
