@@ -4,9 +4,11 @@
  * segment just coded (truncated back-propagation through time, the states carried over).
  * The encoder, knowing the symbols, evaluates a segment with one batched forward of the training
  * program (predict_segment) and later runs only its backward half; the decoder evaluates the
- * one-step program nc derives from the same graph, step by step, then runs the training program
- * on the finished segment. Both give the same probabilities bit for bit (nc_graph_timestep), and
- * the training step is the same computation on the same inputs on both sides.
+ * one-step program nc derives from the same graph, step by step, each run also filling the
+ * training program's forward values (nc_feed), then runs the same backward half. Both give the
+ * same probabilities bit for bit (nc_graph_timestep), and the training step is the same
+ * computation on the same inputs on both sides. The coded weights mix these probabilities with
+ * context counts (the count mixer, below).
  *
  * A segment's rows: row t*S + s is step t of stream s. Step t's input is the stream's previous
  * symbol (0 before the first, and for a stream that has ended), its target the symbol itself,
@@ -50,7 +52,7 @@ typedef struct lstm {
     float lam[MIX_BUCKETS];   /* weight of the counts, by how often the context was seen */
     uint32_t counted;         /* steps of this segment predict_segment already learned */
     uint32_t t;               /* step within the segment */
-    int forward_done;         /* predict_segment ran this segment's forward */
+    int forward_done;         /* this segment's forward is done (predict_segment, or the feed) */
 } lstm;
 
 /* Levels trade speed for ratio through the network's size and the stream count; everything
