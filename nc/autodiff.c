@@ -369,15 +369,21 @@ static void backward_of(ad *c, const nc_ginstr *fi, int i)
 
 /* Find the weights used by two or more MATMULs whose results need gradients, and give each such
  * instruction its rows' offset (forward order). */
+/* A MATMUL whose weight is a parameter and whose result needs a gradient. */
+static int weight_matmul(const ad *c, const nc_ginstr *fi)
+{
+    return fi->op == NC_OP_MATMUL && c->g->val[fi->in[1]].kind == NC_V_PARAM &&
+           c->need[fi->out[0]];
+}
+
 static void find_shared(ad *c)
 {
     nc_graph *g = c->g;
     for (int v = 0; v < g->nval; v++) c->sh[v] = (shared){0, 0, -1, -1, -1, 1};
     for (int i = 0; i < g->nins; i++) {
         const nc_ginstr *fi = &g->ins[i];
+        int mine = weight_matmul(c, fi);
         c->off[i] = SIZE_MAX;
-        int mine = fi->op == NC_OP_MATMUL && g->val[fi->in[1]].kind == NC_V_PARAM &&
-                   c->need[fi->out[0]];
         if (mine)
             c->sh[fi->in[1]].left++;
         for (int k = 0; k < nc_op_table[fi->op].n_in; k++) /* any other read of a weight */
@@ -386,10 +392,8 @@ static void find_shared(ad *c)
     }
     for (int i = 0; i < g->nins; i++) {
         const nc_ginstr *fi = &g->ins[i];
-        if (fi->op != NC_OP_MATMUL || g->val[fi->in[1]].kind != NC_V_PARAM || !c->need[fi->out[0]])
-            continue;
-        shared *r = &c->sh[fi->in[1]];
-        if (r->left < 2)
+        shared *r = weight_matmul(c, fi) ? &c->sh[fi->in[1]] : NULL;
+        if (!r || r->left < 2)
             continue;
         c->off[i] = r->rows;
         r->rows += g->val[fi->in[0]].rows;
