@@ -327,11 +327,12 @@ static nc_status make_step(lstm *x)
     return st;
 }
 
-/* The count mixer. The LSTM learns slowly at first; order-2 counts learn from the first byte.
- * Each stream's coded weights are (1 - lam) * p_lstm + lam * p_counts, with lam one of 8
- * weights chosen by how often the stream's order-2 context was seen (floor(log2(n + 1))), each
- * moved after every symbol along the gradient of its code length and kept in [MIX_LO, MIX_HI].
- * Only binary32 operations in a fixed order: both sides compute the same weights. */
+/* The count mixer. The LSTM learns slowly at first; context counts learn from the first byte.
+ * Each stream's coded weights are (1 - lam) * p_lstm + lam * p_counts, p_counts the blend of
+ * orders mix_order .. 0 (o2counts.c), lam one of 8 weights chosen by how often the stream's
+ * highest-order context was seen (floor(log2(n + 1))), each moved after every symbol along the
+ * gradient of its code length and kept in [MIX_LO, MIX_HI]. Only binary32 operations in a fixed
+ * order (docs/format.md): both sides compute the same weights. */
 static void mix_step(lstm *x, float *w)
 {
     size_t V = x->k.symbols;
