@@ -47,12 +47,12 @@ static void cell(nc_graph *g, const lstm_cfg *k, int x, int Wh, const int *gain,
     *h = nc_g_mul(g, a[3], *c);
 }
 
-nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
+nc_status lstm_graph_build(nc_graph **out, net_ids *id, const lstm_cfg *k)
 {
-    size_t S = k->streams, T = k->segment, H = k->hidden, E = k->embed, V = k->symbols;
+    size_t S = k->n.streams, T = k->n.segment, H = k->hidden, E = k->embed, V = k->n.symbols;
     size_t L = k->layers;
     *out = NULL;
-    nc_graph *g = nc_graph_new(k->seed);
+    nc_graph *g = nc_graph_new(k->n.seed);
     int *hs = malloc(T * sizeof *hs);
     if (!g || !hs) {
         nc_graph_free(g);
@@ -79,8 +79,8 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
         } else {
             X = nc_g_add_bias(g, X, nc_g_param(g, 1, 4 * H, NC_INIT_CONST, 0.0f));
         }
-        int h = id->h0[l] = nc_g_input(g, S, H);
-        int c = id->c0[l] = nc_g_input(g, S, H);
+        int h0 = nc_g_input(g, S, H), h = h0;
+        int c0 = nc_g_input(g, S, H), c = c0;
         for (size_t t = 0; t < T; t++) {
             nc_g_step(g, (int)t);
             int xt = nc_g_slice_rows(g, X, t * S, S);
@@ -88,8 +88,10 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
             hs[t] = h;
         }
         nc_g_step(g, -1);
-        id->h[l] = h;
-        id->c[l] = c;
+        id->state_in[2 * l] = h0;
+        id->state_out[2 * l] = h;
+        id->state_in[2 * l + 1] = c0;
+        id->state_out[2 * l + 1] = c;
         outs[l] = nc_g_concat_rows_n(g, hs, T);
         if (l + 1 < L)
             below = nc_g_concat_cols(g, below, outs[l]);
@@ -111,10 +113,9 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
     id->loss = nc_g_sum_all(g, nc_g_mul(g, ce, id->mask));
     nc_g_output(g, id->prob);
     nc_g_loss(g, id->loss);
-    for (size_t l = 0; l < L; l++) {
-        nc_g_state(g, id->h0[l], id->h[l]);
-        nc_g_state(g, id->c0[l], id->c[l]);
-    }
+    id->nstate = (int)(2 * L);
+    for (int i = 0; i < id->nstate; i++)
+        nc_g_state(g, id->state_in[i], id->state_out[i]);
     free(hs);
     nc_status st = nc_graph_status(g);
     if (st != NC_OK) {
@@ -127,8 +128,8 @@ nc_status lstm_graph_build(nc_graph **out, lstm_ids *id, const lstm_cfg *k)
 
 uint64_t lstm_param_count(const lstm_cfg *k)
 {
-    uint64_t H = k->hidden, n = (uint64_t)k->symbols * k->embed;
+    uint64_t H = k->hidden, V = k->n.symbols, n = V * k->embed;
     for (uint64_t l = 0; l < k->layers; l++)
         n += (k->embed + l * H + H) * 4 * H + 4 * H * (k->gate_norm ? 2 : 1);
-    return n + (k->layers * H + 1) * k->symbols + (k->bigram ? (uint64_t)k->symbols * k->symbols : 0);
+    return n + (k->layers * H + 1) * V + (k->bigram ? V * V : 0);
 }

@@ -122,17 +122,18 @@ static int preset_build(bmodel *m, int level)
     static int ids[4 * LSTM_MAX_LAYERS];
     model_config c = {0};
     lstm_cfg k;
-    lstm_ids id;
+    net_ids id;
     const model_ops *ops = model_find_name("lstm");
     if (!ops || ops->preset(&c, level) != NC_OK || lstm_cfg_read(&k, &c) != NC_OK ||
         lstm_graph_build(&m->g, &id, &k) != NC_OK)
         return -1;
-    m->S = k.streams, m->T = k.segment, m->L = k.layers, m->H = k.hidden, m->E = k.embed;
-    m->V = k.symbols;
+    m->S = k.n.streams, m->T = k.n.segment, m->L = k.layers, m->H = k.hidden, m->E = k.embed;
+    m->V = k.n.symbols;
     m->sym = id.sym, m->tgt = id.tgt, m->mask = id.mask, m->logp = id.prob, m->loss = id.loss;
     m->h0 = ids, m->c0 = ids + k.layers, m->h = ids + 2 * k.layers, m->c = ids + 3 * k.layers;
     for (size_t l = 0; l < k.layers; l++) {
-        m->h0[l] = id.h0[l], m->c0[l] = id.c0[l], m->h[l] = id.h[l], m->c[l] = id.c[l];
+        m->h0[l] = id.state_in[2 * l], m->c0[l] = id.state_in[2 * l + 1];
+        m->h[l] = id.state_out[2 * l], m->c[l] = id.state_out[2 * l + 1];
     }
     return 0;
 }
