@@ -15,7 +15,7 @@
 
 /* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
  * the original itself, written when modelling would make the data larger. */
-enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2 };
+enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2, MODEL_TRANSFORMER = 3 };
 
 /* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
  * Floats are stored as their IEEE-754 bits. */
@@ -25,21 +25,28 @@ enum model_param {
     MP_O2_LIMIT = 16, /* order2: a context's counts are halved when its total passes this */
     MP_O1_LIMIT = 17, /* order2: same for its order-1 fallback */
     MP_SEED = 24,     /* neural models: the seed of the weight initialisation */
-    MP_LAYERS = 32,   /* lstm: layers */
+    MP_LAYERS = 32,   /* lstm, transformer: layers */
     MP_HIDDEN = 33,   /* lstm: cells per layer */
     MP_EMBED = 34,    /* lstm: symbol embedding width */
     MP_SEGMENT = 35,  /* neural models: time steps per training segment */
     MP_LR = 36,       /* learning rate (float bits) */
     MP_BETA2 = 37,    /* Adam beta2 (float bits) */
     MP_ADAM_EPS = 38, /* Adam epsilon (float bits) */
-    MP_INIT = 39,     /* initial weight scale, times 1/sqrt(fan-in) (float bits) */
+    MP_INIT = 39,     /* neural models: initial weight scale, times 1/sqrt(fan-in) (float bits) */
     MP_GATE_NORM = 40, /* lstm: 1 = RMS-normalise each gate's pre-activation */
     MP_LR_END = 41,   /* learning rate reached after lr_steps updates (float bits) */
     MP_LR_STEPS = 42, /* updates over which lr falls linearly to lr_end (0: constant lr) */
     MP_LR_DECAY = 43, /* 1: after lr_steps, lr_end * sqrt(lr_steps / update) */
-    MP_MIX_ORDER = 45, /* lstm: mix with context counts of orders up to this (2..6; 0 = none) */
-    MP_MIX_RATE = 46, /* lstm: step of the count mixer's weights (float bits) */
-    MP_BIGRAM = 44,   /* lstm: 1 = a learned (symbols, symbols) table of the previous symbol adds to the logits */
+    MP_BIGRAM = 44,   /* neural models: 1 = a learned (symbols, symbols) table of the previous symbol adds to the logits */
+    MP_MIX_ORDER = 45, /* neural models: mix with context counts of orders up to this (2..6; 0 = none) */
+    MP_MIX_RATE = 46, /* neural models: step of the count mixer's weights (float bits) */
+    MP_D_MODEL = 47,  /* transformer: width of the residual stream */
+    MP_HEADS = 48,    /* transformer: attention heads */
+    MP_D_KEY = 49,    /* transformer: query/key width per head */
+    MP_D_VALUE = 50,  /* transformer: value width per head */
+    MP_D_INNER = 51,  /* transformer: width of the feed-forward block */
+    MP_MEMORY = 52,   /* transformer: earlier positions each query attends to (besides itself) */
+    MP_CLIP = 53,     /* Adam: per-element gradient clip, 0 = off (float bits) */
     MP_COUNT = 64
 };
 

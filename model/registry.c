@@ -3,8 +3,8 @@
 
 #include "models.h"
 
-static const model_ops *const models[] = { &lstm_ops, &order2_ops };
-static const char *const names[] = { "lstm", "order2", NULL };
+static const model_ops *const models[] = { &lstm_ops, &transformer_ops, &order2_ops };
+static const char *const names[] = { "lstm", "transformer", "order2", NULL };
 
 #define N_MODELS (sizeof models / sizeof models[0])
 
@@ -18,6 +18,9 @@ const char *model_param_name(unsigned key)
         [MP_ADAM_EPS] = "adam_eps", [MP_INIT] = "init", [MP_GATE_NORM] = "gate_norm",
         [MP_LR_END] = "lr_end", [MP_LR_STEPS] = "lr_steps", [MP_LR_DECAY] = "lr_decay",
         [MP_BIGRAM] = "bigram", [MP_MIX_ORDER] = "mix_order", [MP_MIX_RATE] = "mix_rate",
+        [MP_D_MODEL] = "d_model", [MP_HEADS] = "heads", [MP_D_KEY] = "d_key",
+        [MP_D_VALUE] = "d_value", [MP_D_INNER] = "d_inner", [MP_MEMORY] = "memory",
+        [MP_CLIP] = "clip",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }
@@ -38,7 +41,8 @@ nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *
 
 int model_param_is_float(unsigned k)
 {
-    return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT || k == MP_LR_END || k == MP_MIX_RATE;
+    return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT || k == MP_LR_END
+           || k == MP_MIX_RATE || k == MP_CLIP;
 }
 
 void model_config_setf(model_config *c, enum model_param k, float v)

@@ -4,8 +4,9 @@
  *
  * The backward pass reads a set of forward values (and the caller reads the outputs). Each of
  * them is, in the one-step program, either a time-invariant value (the same at every step), the
- * S rows of a time-parallel value for the step just run, or a value of one particular step t
- * (nc_timestep_origins). All of them are live together when the backward starts, so the planner
+ * S rows of a time-parallel value for the step just run, a value of one particular step t, or a
+ * key/value window of attention (its memory rows come with step 0, then one step's rows with each
+ * step; nc_timestep_origins). All of them are live together when the backward starts, so the planner
  * gave them disjoint workspace slots, and writing only them cannot clobber one another. The
  * one-step program computes them with the same bits as the segment forward (that is what
  * nc_graph_timestep proves), so forward + backward and feed + backward give the same bits. */
@@ -16,9 +17,10 @@
 
 typedef struct copy {
     int src;          /* value id in the one-step program */
-    int origin;       /* NC_ORIGIN_INV, NC_ORIGIN_TP or the step that writes it */
+    int origin;       /* NC_ORIGIN_INV, _TP, _WINDOW or the step that writes it */
     size_t dst;       /* float offset in the training workspace */
     size_t n;         /* floats per copy (one step's rows, or the whole value) */
+    size_t head;      /* NC_ORIGIN_WINDOW: floats of the memory rows before the step's */
 } copy;
 
 struct nc_feed {
@@ -69,11 +71,8 @@ nc_status nc_feed_new(const nc_graph *g, const nc_program *train, nc_graph **one
     nc_status st = NC_ERR_NOMEM;
     if (!origin || !src || !need || !f || !(f->c = malloc(nv * sizeof *f->c)))
         goto done;
-    if ((st = nc_timestep_origins(g, &ng, map, origin, src)) != NC_OK)
+    if ((st = nc_timestep_origins(g, &ng, map, origin, src, &f->T)) != NC_OK)
         goto done;
-    for (int i = 0; i < g->nins; i++)
-        if (g->ins[i].step >= 0 && (size_t)g->ins[i].step + 1 > f->T)
-            f->T = (size_t)g->ins[i].step + 1;
     st = NC_ERR_UNSUPPORTED;
     for (int v = 0; v < g->nval; v++) {
         if (!need[v])
@@ -82,14 +81,21 @@ nc_status nc_feed_new(const nc_graph *g, const nc_program *train, nc_graph **one
         if (origin[v] == NC_ORIGIN_NONE)
             goto done; /* the backward reads something the one-step program never holds */
         const nc_gvalue *s = &ng->val[src[v]];
-        int tp = origin[v] == NC_ORIGIN_TP;
+        int tp = origin[v] == NC_ORIGIN_TP, win = origin[v] == NC_ORIGIN_WINDOW;
+        size_t rows = s->rows, head = 0;
+        if (win && f->T > 1) { /* (mem+T)*S rows fed from (mem+1)*S: S = the difference / (T-1) */
+            size_t S = (d->rows - rows) / (f->T - 1);
+            if (d->rows < rows || S == 0 || S * (f->T - 1) != d->rows - rows || rows < S)
+                goto done;
+            head = (rows - S) * d->cols;
+            rows = S;
+        }
         if (s->cols != d->cols || s->type != NC_T_F32 ||
-            (tp ? d->rows != f->T * s->rows : d->rows != s->rows))
+            (tp ? d->rows != f->T * s->rows : (!win || f->T == 1) && d->rows != s->rows))
             goto done;
-        size_t rows = s->rows;
         if (s->kind == NC_V_ACT && nc_g_output(ng, src[v]) != NC_OK)
             goto done;
-        f->c[f->n++] = (copy){ src[v], origin[v], d->off, rows * d->cols };
+        f->c[f->n++] = (copy){ src[v], origin[v], d->off, rows * d->cols, head };
     }
     st = NC_OK;
 done:
@@ -126,15 +132,19 @@ nc_status nc_feed_step(nc_feed *f, nc_program *train, const nc_program *step, in
         const copy *c = &f->c[i];
         if (c->src >= step->nval)
             return NC_ERR_ARG;
-        size_t at = c->dst;
+        size_t at = c->dst, n = c->n, from = 0;
         if (c->origin == NC_ORIGIN_TP)
             at += (size_t)t * c->n;
+        else if (c->origin == NC_ORIGIN_WINDOW && t == 0)
+            n += c->head; /* the memory rows and step 0's */
+        else if (c->origin == NC_ORIGIN_WINDOW)
+            at += c->head + (size_t)t * c->n, from = c->head; /* step t's rows, after the memory */
         else if (c->origin == NC_ORIGIN_INV ? t != 0 : c->origin != t)
             continue;
         const float *s = held(step, c->src);
         if (!s)
             return NC_ERR_ARG;
-        memcpy(train->ws + at, s, c->n * sizeof *s);
+        memcpy(train->ws + at, s + from, n * sizeof *s);
     }
     train->forward_done = t == (int)f->T - 1;
     return NC_OK;

@@ -102,9 +102,13 @@ int nc_no_reuse_env(void);
 /* nc_graph_timestep that also tells, for every value v of g, where the one-step program holds it:
  * origin[v] = NC_ORIGIN_INV (time-invariant: src[v] holds it at every step), NC_ORIGIN_TP (time-
  * parallel: src[v] holds its S rows of the step just run), t >= 0 (written by step t: src[v]
- * holds it when the one-step program has just run as step t), NC_ORIGIN_NONE (no counterpart:
- * inputs, the loss, sums over rows, scratch). Used by feed.c. */
-enum { NC_ORIGIN_NONE = -3, NC_ORIGIN_INV = -2, NC_ORIGIN_TP = -1 };
-nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src);
+ * holds it when the one-step program has just run as step t), NC_ORIGIN_WINDOW (a key/value
+ * concat of mem*S + T*S rows: src[v] holds (mem+1)*S rows, at step 0 the first (mem+1)*S of the
+ * segment's, at step t > 0 its last S rows are the segment's rows (mem+t)*S ..), NC_ORIGIN_NONE
+ * (no counterpart: inputs, the loss, sums over rows, scratch); *T the steps of a segment. Used by
+ * feed.c. */
+enum { NC_ORIGIN_WINDOW = -4, NC_ORIGIN_NONE = -3, NC_ORIGIN_INV = -2, NC_ORIGIN_TP = -1 };
+nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src,
+                              size_t *T);
 
 #endif

@@ -494,6 +494,9 @@ static void origins(const conv *c, int *origin, int *src)
             origin[v] = c->vstep[v];
             src[v] = c->map[at(c, 0, c->vpos[v])];
             break;
+        case M_KALL: origin[v] = NC_ORIGIN_WINDOW; src[v] = c->map[v]; break;
+        /* the memory after the last step is the segment's next memory (memory_op) */
+        case M_MEMOUT: origin[v] = (int)c->T - 1; src[v] = c->map[v]; break;
         default: break;
         }
         if (src[v] < 0)
@@ -501,7 +504,8 @@ static void origins(const conv *c, int *origin, int *src)
     }
 }
 
-static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src)
+static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src,
+                          size_t *T)
 {
     if (!out)
         return NC_ERR_ARG;
@@ -530,6 +534,8 @@ static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *orig
         memcpy(map, c.map, (size_t)g->nval * sizeof *map);
     if (st == NC_OK && origin)
         origins(&c, origin, src);
+    if (st == NC_OK && T)
+        *T = c.T;
     if (st == NC_OK)
         *out = c.ng;
     else
@@ -549,10 +555,11 @@ static nc_status timestep(const nc_graph *g, nc_graph **out, int *map, int *orig
 
 nc_status nc_graph_timestep(const nc_graph *g, nc_graph **out, int *map)
 {
-    return timestep(g, out, map, NULL, NULL);
+    return timestep(g, out, map, NULL, NULL, NULL);
 }
 
-nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src)
+nc_status nc_timestep_origins(const nc_graph *g, nc_graph **out, int *map, int *origin, int *src,
+                              size_t *T)
 {
-    return timestep(g, out, map, origin, src);
+    return timestep(g, out, map, origin, src, T);
 }

@@ -1,0 +1,121 @@
+/* transformer: the transformer language model (graph in transformer_graph.c), trained online by
+ * the loop in net.c: presets, the config and its limits. */
+#include <string.h>
+
+#include "models.h"
+#include "transformer.h"
+
+/* Levels trade speed for ratio through depth and width (docs/presets.md). Shared by all:
+ * heads of 32 (keys and values), d_inner = 2 d_model, segments of 32 steps, a learned bigram
+ * table and the count mixer up to order 5, as for the LSTM. */
+static const struct { uint8_t layers, heads, streams; uint16_t memory; } presets[9] = {
+    { 1, 4, 4, 32 }, { 2, 4, 4, 32 }, { 2, 5, 4, 32 }, { 3, 5, 4, 32 }, { 4, 5, 4, 32 },
+    { 4, 6, 4, 48 }, { 5, 6, 4, 48 }, { 6, 7, 4, 64 }, { 6, 8, 4, 64 },
+};
+
+static nc_status trf_preset(model_config *c, int level)
+{
+    if (level < 1 || level > 9)
+        return NC_ERR_ARG;
+    unsigned S = presets[level - 1].streams, H = presets[level - 1].heads;
+    const net_cfg n = { .symbols = 256, .streams = S, .segment = 32, .seed = 1,
+                        .lr = 1e-3f, .lr_end = 3e-4f, .lr_steps = 8000, .lr_decay = 1,
+                        .beta2 = 0.9999f, .eps = 1e-6f, .mix_order = 5,
+                        .o2_limit = 60, .o1_limit = 1000, .mix_rate = 0.002f };
+    c->id = MODEL_TRANSFORMER;
+    net_preset(c, &n);
+    model_config_set(c, MP_LAYERS, presets[level - 1].layers);
+    model_config_set(c, MP_D_MODEL, 32 * H);
+    model_config_set(c, MP_HEADS, H);
+    model_config_set(c, MP_D_KEY, 32);
+    model_config_set(c, MP_D_VALUE, 32);
+    model_config_set(c, MP_D_INNER, 64 * H);
+    model_config_set(c, MP_MEMORY, presets[level - 1].memory);
+    model_config_setf(c, MP_INIT, 1.0f);
+    model_config_setf(c, MP_CLIP, 0.0f);
+    model_config_set(c, MP_BIGRAM, 1);
+    return NC_OK;
+}
+
+nc_status trf_cfg_read(trf_cfg *k, const model_config *c)
+{
+    memset(k, 0, sizeof *k);
+    nc_status st = net_cfg_read(&k->n, c);
+    const struct { enum model_param p; uint32_t *v; } u[] = {
+        { MP_LAYERS, &k->layers }, { MP_D_MODEL, &k->d_model }, { MP_HEADS, &k->heads },
+        { MP_D_KEY, &k->d_key },   { MP_D_VALUE, &k->d_value }, { MP_D_INNER, &k->d_inner },
+        { MP_MEMORY, &k->memory }, { MP_BIGRAM, &k->bigram },
+    };
+    for (size_t i = 0; i < sizeof u / sizeof u[0] && st == NC_OK; i++)
+        st = model_config_get(c, u[i].p, u[i].v);
+    if (st == NC_OK)
+        st = model_config_getf(c, MP_INIT, &k->init);
+    if (st == NC_OK)
+        st = model_config_getf(c, MP_CLIP, &k->clip);
+    return st;
+}
+
+/* Caps that keep a foreign header from requesting absurd memory: parameters, and the activation
+ * workspace as segment rows times a generous count of floats per row. */
+#define MAX_PARAMS ((uint64_t)1 << 28)
+#define MAX_ROWS_X_WIDTH ((uint64_t)1 << 27)
+
+static nc_status trf_check(const model_config *c)
+{
+    trf_cfg k;
+    nc_status st = trf_cfg_read(&k, c);
+    if (st == NC_OK)
+        st = net_cfg_check(&k.n);
+    if (st != NC_OK)
+        return st;
+    if (k.layers < 1 || k.layers > TRF_MAX_LAYERS || k.d_model < 1 || k.d_model > 4096
+        || k.heads < 1 || k.heads > 64 || k.d_key < 1 || k.d_key > 256 || k.d_value < 1
+        || k.d_value > 256 || k.d_inner < 1 || k.d_inner > 16384 || k.memory > 1024
+        || k.bigram > 1 || !(k.init >= 0 && k.init <= 16) || !(k.clip >= 0 && k.clip <= 1e6f))
+        return NC_ERR_LIMIT;
+    uint64_t S = k.n.streams, T = k.n.segment, H = k.heads, W = k.memory + 1;
+    uint64_t per_row = k.layers * (8 * k.d_model + 4 * H * (2 * k.d_key + k.d_value) + 4 * H * W
+                                   + 4 * k.d_inner) + 4 * k.n.symbols;
+    /* the memories make the key/value values (memory + T) * S rows */
+    uint64_t rows = (T + k.memory) * S;
+    if (trf_param_count(&k) > MAX_PARAMS || rows * per_row > MAX_ROWS_X_WIDTH)
+        return NC_ERR_LIMIT;
+    return NC_OK;
+}
+
+static nc_status trf_create(model **out, const model_config *c, const model_env *env)
+{
+    trf_cfg k;
+    net_ids ids;
+    nc_graph *g = NULL;
+    *out = NULL;
+    nc_status st = trf_cfg_read(&k, c);
+    if (st == NC_OK)
+        st = trf_graph_build(&g, &ids, &k);
+    if (st == NC_OK)
+        st = net_create(out, &transformer_ops, &k.n, g, &ids, k.clip, env);
+    return st;
+}
+
+static void trf_size(const model_config *c, uint64_t *params, uint64_t *bytes)
+{
+    trf_cfg k;
+    *params = *bytes = 0;
+    if (trf_cfg_read(&k, c) != NC_OK)
+        return;
+    *params = trf_param_count(&k);
+    *bytes = net_bytes(&k.n, *params);
+}
+
+const model_ops transformer_ops = {
+    .name = "transformer",
+    .id = MODEL_TRANSFORMER,
+    .preset = trf_preset,
+    .check = trf_check,
+    .create = trf_create,
+    .destroy = net_destroy,
+    .predict = net_predict,
+    .predict_segment = net_predict_segment,
+    .update = net_update,
+    .size = trf_size,
+};
