@@ -47,6 +47,8 @@ enum model_param {
     MP_D_INNER = 51,  /* transformer: width of the feed-forward block */
     MP_MEMORY = 52,   /* transformer: earlier positions each query attends to (besides itself) */
     MP_CLIP = 53,     /* Adam: per-element gradient clip, 0 = off (float bits) */
+    MP_POS_SLOPE = 54, /* transformer: initial position bias of head 0 per position back (float bits) */
+    MP_POS_RATE = 55, /* transformer: the position bias is this times its parameter (float bits) */
     MP_COUNT = 64
 };
 

@@ -364,3 +364,8 @@ uint64_t net_bytes(const net_cfg *k, uint64_t params)
 {
     return params * 3 * sizeof(float) + (k->mix_order ? mixer_bytes((int)k->mix_order) : 0);
 }
+
+float *net_param(model *m, int v)
+{
+    return nc_program_param(((net *)m)->train, v);
+}

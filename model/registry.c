@@ -20,7 +20,7 @@ const char *model_param_name(unsigned key)
         [MP_BIGRAM] = "bigram", [MP_MIX_ORDER] = "mix_order", [MP_MIX_RATE] = "mix_rate",
         [MP_D_MODEL] = "d_model", [MP_HEADS] = "heads", [MP_D_KEY] = "d_key",
         [MP_D_VALUE] = "d_value", [MP_D_INNER] = "d_inner", [MP_MEMORY] = "memory",
-        [MP_CLIP] = "clip",
+        [MP_CLIP] = "clip", [MP_POS_SLOPE] = "pos_slope", [MP_POS_RATE] = "pos_rate",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }
@@ -42,7 +42,7 @@ nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *
 int model_param_is_float(unsigned k)
 {
     return k == MP_LR || k == MP_BETA2 || k == MP_ADAM_EPS || k == MP_INIT || k == MP_LR_END
-           || k == MP_MIX_RATE || k == MP_CLIP;
+           || k == MP_MIX_RATE || k == MP_CLIP || k == MP_POS_SLOPE || k == MP_POS_RATE;
 }
 
 void model_config_setf(model_config *c, enum model_param k, float v)

@@ -33,6 +33,8 @@ static nc_status trf_preset(model_config *c, int level)
     model_config_set(c, MP_MEMORY, presets[level - 1].memory);
     model_config_setf(c, MP_INIT, 1.0f);
     model_config_setf(c, MP_CLIP, 0.0f);
+    model_config_setf(c, MP_POS_SLOPE, 1.0f);
+    model_config_setf(c, MP_POS_RATE, 10.0f);
     model_config_set(c, MP_BIGRAM, 1);
     return NC_OK;
 }
@@ -52,6 +54,10 @@ nc_status trf_cfg_read(trf_cfg *k, const model_config *c)
         st = model_config_getf(c, MP_INIT, &k->init);
     if (st == NC_OK)
         st = model_config_getf(c, MP_CLIP, &k->clip);
+    if (st == NC_OK)
+        st = model_config_getf(c, MP_POS_SLOPE, &k->pos_slope);
+    if (st == NC_OK)
+        st = model_config_getf(c, MP_POS_RATE, &k->pos_rate);
     return st;
 }
 
@@ -71,7 +77,8 @@ static nc_status trf_check(const model_config *c)
     if (k.layers < 1 || k.layers > TRF_MAX_LAYERS || k.d_model < 1 || k.d_model > 4096
         || k.heads < 1 || k.heads > 64 || k.d_key < 1 || k.d_key > 256 || k.d_value < 1
         || k.d_value > 256 || k.d_inner < 1 || k.d_inner > 16384 || k.memory > 1024
-        || k.bigram > 1 || !(k.init >= 0 && k.init <= 16) || !(k.clip >= 0 && k.clip <= 1e6f))
+        || k.bigram > 1 || !(k.init >= 0 && k.init <= 16) || !(k.clip >= 0 && k.clip <= 1e6f)
+        || !(k.pos_slope >= 0 && k.pos_slope <= 64) || !(k.pos_rate >= 1.0f / 64 && k.pos_rate <= 64))
         return NC_ERR_LIMIT;
     uint64_t S = k.n.streams, T = k.n.segment, H = k.heads, W = k.memory + 1;
     uint64_t per_row = k.layers * (8 * k.d_model + 4 * H * (2 * k.d_key + k.d_value) + 4 * H * W
@@ -87,13 +94,16 @@ static nc_status trf_create(model **out, const model_config *c, const model_env 
 {
     trf_cfg k;
     net_ids ids;
+    int bias[TRF_MAX_LAYERS];
     nc_graph *g = NULL;
     *out = NULL;
     nc_status st = trf_cfg_read(&k, c);
     if (st == NC_OK)
-        st = trf_graph_build(&g, &ids, &k);
+        st = trf_graph_build(&g, &ids, bias, &k);
     if (st == NC_OK)
         st = net_create(out, &transformer_ops, &k.n, g, &ids, k.clip, env);
+    for (uint32_t l = 0; st == NC_OK && l < k.layers; l++)
+        trf_bias_init(net_param(*out, bias[l]), &k);
     return st;
 }
 

@@ -8,7 +8,7 @@
  * then a final rmsnorm and the head (plus an optional bigram table of the previous symbol).
  * Attention is causal by construction: each query reads a window of W = memory + 1 positions of
  * its own stream, itself and the `memory` before it, with a learned bias per head and relative
- * position (Transformer-XL's memory, as keys and values: the memory inputs are states, so no
+ * position (initialised to a recency prior, trf_bias_init) (Transformer-XL's memory, as keys and values: the memory inputs are states, so no
  * gradient flows into the previous segment). Every row thus reads the same number of keys, and
  * the one-step program reads exactly the rows the segment did (nc/timestep.c).
  *
@@ -39,7 +39,7 @@ static int with_memory(nc_graph *g, net_ids *id, int cur, size_t cols, const trf
     return all;
 }
 
-static int layer(nc_graph *g, net_ids *id, int x, const trf_cfg *k)
+static int layer(nc_graph *g, net_ids *id, int *pbias, int x, const trf_cfg *k)
 {
     size_t C = k->d_model, H = k->heads, dk = k->d_key, dv = k->d_value, F = k->d_inner;
     size_t W = k->memory + 1;
@@ -47,7 +47,10 @@ static int layer(nc_graph *g, net_ids *id, int x, const trf_cfg *k)
     int Wq = weight(g, C, H * dk, k->init);
     int Wk = weight(g, C, H * dk, k->init);
     int Wv = weight(g, C, H * dv, k->init);
-    int bias = nc_g_param(g, 1, H * W, NC_INIT_CONST, 0.0f);
+    /* Adam moves a parameter by about lr per update whatever its scale, too slowly for position
+     * biases that must reach several units: the bias is pos_rate times its parameter. */
+    int bp = *pbias = nc_g_param(g, 1, H * W, NC_INIT_CONST, 0.0f);
+    int bias = nc_g_scale(g, bp, k->pos_rate);
     int Wo = weight(g, H * dv, C, k->init);
     int g2 = nc_g_param(g, 1, C, NC_INIT_CONST, 1.0f);
     int W1 = weight(g, C, F, k->init);
@@ -67,7 +70,7 @@ static int layer(nc_graph *g, net_ids *id, int x, const trf_cfg *k)
     return nc_g_add(g, x, f);
 }
 
-nc_status trf_graph_build(nc_graph **out, net_ids *id, const trf_cfg *k)
+nc_status trf_graph_build(nc_graph **out, net_ids *id, int *bias, const trf_cfg *k)
 {
     size_t S = k->n.streams, T = k->n.segment, C = k->d_model, V = k->n.symbols;
     *out = NULL;
@@ -81,7 +84,7 @@ nc_status trf_graph_build(nc_graph **out, net_ids *id, const trf_cfg *k)
     int emb = nc_g_param(g, V, C, NC_INIT_UNIFORM, k->init);
     int x = nc_g_gather(g, emb, id->sym);
     for (uint32_t l = 0; l < k->layers; l++)
-        x = layer(g, id, x, k);
+        x = layer(g, id, bias + l, x, k);
     int gf = nc_g_param(g, 1, C, NC_INIT_CONST, 1.0f);
     int hf = nc_g_rmsnorm(g, x, gf, NORM_EPS);
     /* A zero head predicts the uniform distribution until the first update. */
@@ -116,4 +119,12 @@ uint64_t trf_param_count(const trf_cfg *k)
     uint64_t per_layer = 2 * C + C * H * (2 * k->d_key + k->d_value) + H * (k->memory + 1)
                          + H * k->d_value * C + 2 * C * F;
     return V * C + k->layers * per_layer + C + C * V + V + (k->bigram ? V * V : 0);
+}
+
+void trf_bias_init(float *b, const trf_cfg *k)
+{
+    size_t W = k->memory + 1;
+    float slope = k->pos_slope;
+    for (size_t h = 0; h < k->heads; h++, slope *= 0.5f)
+        for (size_t j = 0; j < W; j++) b[h * W + j] = -(slope * (float)(W - 1 - j)) / k->pos_rate;
 }
