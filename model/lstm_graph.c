@@ -62,6 +62,7 @@ nc_status lstm_graph_build(nc_graph **out, net_ids *id, const lstm_cfg *k)
     id->sym = nc_g_index(g, T * S);
     id->tgt = nc_g_index(g, T * S);
     id->mask = nc_g_input(g, T * S, 1);
+    id->sym2 = -1;
     int emb = nc_g_param(g, V, E, NC_INIT_UNIFORM, k->init);
     int below = nc_g_gather(g, emb, id->sym); /* (T*S, E + l*H): the input of layer l */
     int outs[LSTM_MAX_LAYERS];

@@ -49,6 +49,7 @@ enum model_param {
     MP_CLIP = 53,     /* Adam: per-element gradient clip, 0 = off (float bits) */
     MP_POS_SLOPE = 54, /* transformer: initial position bias of head 0 per position back (float bits) */
     MP_POS_RATE = 55, /* transformer: the position bias is this times its parameter (float bits) */
+    MP_SHIFT = 56,    /* transformer: 1 = an embedding of the symbol two back adds to the input */
     MP_COUNT = 64
 };
 

@@ -11,7 +11,8 @@
  * context counts (mixer.h).
  *
  * Step t's input is the stream's previous symbol (0 before the first, and for a stream that has
- * ended), its target the symbol itself, its loss weight 1 for an active stream and 0 otherwise.
+ * ended) and, for graphs that read it (sym2), the one before that (0 likewise), its target the
+ * symbol itself, its loss weight 1 for an active stream and 0 otherwise.
  * A segment cut short by the end of the input is never trained on: nothing follows that could
  * use it. */
 #include <stdlib.h>
@@ -39,6 +40,8 @@ typedef struct net {
     uint32_t *ssym, *stgt;    /* (S): the one-step program's inputs */
     float *smask;
     uint16_t *prev;           /* (S): each stream's last symbol */
+    uint16_t *prev2;          /* (S): the one before */
+    uint32_t *sym2_in, *ssym2; /* (T*S), (S): the symbol before the previous one (ids sym2) */
     mixer *mix;               /* NULL without the count mixer */
     uint32_t counted;         /* steps of this segment predict_segment already mixed */
     uint32_t t;               /* step within the segment */
@@ -138,6 +141,9 @@ void net_destroy(model *m)
     free(x->stgt);
     free(x->smask);
     free(x->prev);
+    free(x->prev2);
+    free(x->sym2_in);
+    free(x->ssym2);
     mixer_free(x->mix);
     free(x);
 }
@@ -163,6 +169,8 @@ static void save_states(const net *x, float *buf, const nc_program *p, const net
 static nc_status bind_train(net *x)
 {
     nc_status st = nc_program_bind(x->train, x->tr.sym, x->sym_in);
+    if (st == NC_OK && x->tr.sym2 >= 0)
+        st = nc_program_bind(x->train, x->tr.sym2, x->sym2_in);
     if (st == NC_OK)
         st = nc_program_bind(x->train, x->tr.tgt, x->tgt);
     if (st == NC_OK)
@@ -216,11 +224,14 @@ nc_status net_create(model **out, const model_ops *ops, const net_cfg *k, nc_gra
     x->stgt = calloc(S, sizeof *x->stgt);
     x->smask = calloc(S, sizeof *x->smask);
     x->prev = calloc(S, sizeof *x->prev);
+    x->prev2 = calloc(S, sizeof *x->prev2);
+    x->sym2_in = calloc(rows, sizeof *x->sym2_in);
+    x->ssym2 = calloc(S, sizeof *x->ssym2);
     if (k->mix_order)
         x->mix = mixer_new(S, (int)k->mix_order, k->o2_limit, k->o1_limit, k->mix_rate);
     st = NC_ERR_NOMEM;
     if (x->adam && x->sym_in && x->tgt && x->mask && x->state && x->sstate && x->ssym && x->stgt
-        && x->smask && x->prev && (x->mix || !k->mix_order))
+        && x->smask && x->prev && x->prev2 && x->sym2_in && x->ssym2 && (x->mix || !k->mix_order))
         st = bind_train(x);
     if (st != NC_OK) {
         net_destroy(&x->base);
@@ -251,6 +262,8 @@ static nc_status make_step(net *x)
         st = nc_program_share_params(x->step, x->train);
     if (st == NC_OK)
         st = nc_program_bind(x->step, x->st.sym, x->ssym);
+    if (st == NC_OK && x->st.sym2 >= 0)
+        st = nc_program_bind(x->step, x->st.sym2, x->ssym2);
     if (st == NC_OK)
         st = nc_program_bind(x->step, x->st.tgt, x->stgt);
     if (st == NC_OK)
@@ -273,6 +286,8 @@ nc_status net_predict(model *m, float *w, uint32_t n_active)
         return st;
     for (size_t s = 0; s < S; s++)
         x->ssym[s] = x->sym_in[x->t * S + s] = x->prev[s];
+    for (size_t s = 0; s < S; s++)
+        x->ssym2[s] = x->sym2_in[x->t * S + s] = x->prev2[s];
     if ((st = nc_program_forward(x->step, x->pool)) != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->step, x->st.prob), S * k->symbols * sizeof *w);
@@ -300,6 +315,9 @@ nc_status net_predict_segment(model *m, float *w, const uint16_t *sym, const uin
             size_t r = t * S + s;
             int on = t < steps && s < act[t];
             x->sym_in[r] = t == 0 ? x->prev[s] : t < steps && s < act[t - 1] ? sym[r - S] : 0;
+            x->sym2_in[r] = t == 0 ? x->prev2[s]
+                          : t == 1 ? (t < steps && s < act[0] ? x->prev[s] : 0)
+                          : t < steps && s < act[t - 1] ? sym[r - 2 * S] : 0;
             x->tgt[r] = on ? sym[r] : 0;
             x->mask[r] = on ? 1.0f : 0.0f;
         }
@@ -346,6 +364,7 @@ nc_status net_update(model *m, const uint16_t *sym, uint32_t n_active)
         int on = s < n_active;
         x->tgt[r] = on ? sym[s] : 0;
         x->mask[r] = on ? 1.0f : 0.0f;
+        x->prev2[s] = on ? x->prev[s] : 0;
         x->prev[s] = on ? sym[s] : 0;
     }
     if (x->mix) {

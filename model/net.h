@@ -26,6 +26,7 @@ typedef struct net_cfg {
 /* Value ids of the segment graph; -1 for what it lacks. */
 typedef struct net_ids {
     int sym, tgt, mask;     /* inputs: previous symbol, target symbol (index), loss weight */
+    int sym2;               /* optional input (-1 if none): the symbol before the previous one */
     int prob, loss;         /* outputs: probabilities (rows, symbols), the scalar loss */
     int nstate;
     int state_in[NET_MAX_STATES], state_out[NET_MAX_STATES];

@@ -21,6 +21,7 @@ const char *model_param_name(unsigned key)
         [MP_D_MODEL] = "d_model", [MP_HEADS] = "heads", [MP_D_KEY] = "d_key",
         [MP_D_VALUE] = "d_value", [MP_D_INNER] = "d_inner", [MP_MEMORY] = "memory",
         [MP_CLIP] = "clip", [MP_POS_SLOPE] = "pos_slope", [MP_POS_RATE] = "pos_rate",
+        [MP_SHIFT] = "shift",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }

@@ -10,7 +10,7 @@
 /* The hyper-parameters, as read from a model_config. */
 typedef struct trf_cfg {
     net_cfg n;            /* symbols, streams, segment, seed, training, mixer */
-    uint32_t layers, d_model, heads, d_key, d_value, d_inner, memory, bigram;
+    uint32_t layers, d_model, heads, d_key, d_value, d_inner, memory, bigram, shift;
     float init, clip, pos_slope, pos_rate;
 } trf_cfg;
 

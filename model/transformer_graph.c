@@ -1,7 +1,8 @@
 /* The transformer's training graph in nc bytecode: T steps of S streams as T*S time-major rows,
  * written once; nc derives the backward pass and the decoder's one-step program from it.
  *
- * x is (T*S, d_model): the symbol embedding, then per layer (pre-norm)
+ * x is (T*S, d_model): the embedding of the previous symbol (plus, with `shift`, a second
+ * embedding of the symbol before it), then per layer (pre-norm)
  *     h = rmsnorm(x);  q, k, v = h Wq, h Wk, h Wv        (heads x d_key, heads x d_value)
  *     x += attention(q, [memory k; k], [memory v; v]) Wo
  *     x += gelu(rmsnorm(x) W1) W2                         (d_inner)
@@ -81,8 +82,15 @@ nc_status trf_graph_build(nc_graph **out, net_ids *id, int *bias, const trf_cfg 
     id->sym = nc_g_index(g, T * S);
     id->tgt = nc_g_index(g, T * S);
     id->mask = nc_g_input(g, T * S, 1);
+    id->sym2 = -1;
     int emb = nc_g_param(g, V, C, NC_INIT_UNIFORM, k->init);
     int x = nc_g_gather(g, emb, id->sym);
+    if (k->shift) { /* the symbol before too, as a second embedding: a trigram at once */
+        id->sym2 = nc_g_index(g, T * S);
+        int emb2 = nc_g_param(g, V, C, NC_INIT_UNIFORM, k->init);
+        int x2 = nc_g_gather(g, emb2, id->sym2);
+        x = nc_g_add(g, x, x2);
+    }
     for (uint32_t l = 0; l < k->layers; l++)
         x = layer(g, id, bias + l, x, k);
     int gf = nc_g_param(g, 1, C, NC_INIT_CONST, 1.0f);
@@ -116,9 +124,10 @@ nc_status trf_graph_build(nc_graph **out, net_ids *id, int *bias, const trf_cfg 
 uint64_t trf_param_count(const trf_cfg *k)
 {
     uint64_t C = k->d_model, V = k->n.symbols, H = k->heads, F = k->d_inner;
+    uint64_t emb = V * C * (k->shift ? 2 : 1);
     uint64_t per_layer = 2 * C + C * H * (2 * k->d_key + k->d_value) + H * (k->memory + 1)
                          + H * k->d_value * C + 2 * C * F;
-    return V * C + k->layers * per_layer + C + C * V + V + (k->bigram ? V * V : 0);
+    return emb + k->layers * per_layer + C + C * V + V + (k->bigram ? V * V : 0);
 }
 
 void trf_bias_init(float *b, const trf_cfg *k)

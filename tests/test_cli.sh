@@ -52,6 +52,14 @@ for f in one allbytes deftext; do
     check "default model: round trip $f" sh -c "'$BIN' -dc '$f.def.nnz' | cmp -s - '$f'"
 done
 check "default model is lstm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model lstm'"
+for f in one deftext; do
+    check "transformer: compress $f" "$BIN" -q -k -1 --model transformer -o "$f.trf.nnz" "$f"
+    check "transformer: round trip $f" sh -c "'$BIN' -dc '$f.trf.nnz' | cmp -s - '$f'"
+done
+check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf.nnz | grep -q 'model transformer.*' && '$BIN' -l deftext.trf.nnz | grep -q 'd_model=.*memory='"
+check "--set on the transformer" "$BIN" -q -f -k -1 --model transformer --set memory=5 --set=pos_slope=0.25 -o trfset.nnz deftext
+check "--set on the transformer is stored and decodes" sh -c "'$BIN' -l trfset.nnz | grep -q 'memory=5 .*pos_slope=0.25' && '$BIN' -dc trfset.nnz | cmp -s - deftext"
+expect_error "--set out of range (transformer)" "out of range" "$BIN" -q -f --model transformer --set heads=999 deftext
 check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --set hidden=24 --set=lr=0.005 -o set.nnz deftext
 check "--set is stored in the header" sh -c "'$BIN' -l set.nnz | grep -q 'hidden=24 .*lr=0.005'"
 check "--set output decodes" sh -c "'$BIN' -dc set.nnz | cmp -s - deftext"

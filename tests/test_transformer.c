@@ -5,7 +5,8 @@
  * round-trips small inputs, tails included. */
 #include "model_drive.h"
 
-/* variant 0: memory 3, plain; 1: no memory, bigram table and the order-2 count mixer;
+/* variant 0: memory 3, plain; 1: no memory and no shifted embedding, bigram table and the
+ * order-2 count mixer;
  * 2: memory 7 (longer than a segment), order-4 mixer, gradient clipping; 3: one layer of three
  * heads, memory 1. */
 static void small_config(model_config *c, uint32_t variant)
@@ -25,6 +26,7 @@ static void small_config(model_config *c, uint32_t variant)
     model_config_set(c, MP_BIGRAM, variant == 1 || variant == 2);
     model_config_set(c, MP_MIX_ORDER, variant == 2 ? 4 : variant == 1 ? 2 : 0);
     model_config_setf(c, MP_CLIP, variant == 2 ? 0.01f : 0.0f);
+    model_config_set(c, MP_SHIFT, variant != 1);
 }
 
 int main(void)
