@@ -119,9 +119,11 @@ for g in "$DATA"/good-*.nnz; do
     "$NNZIP" -dc "$g" >golden.out
     check "golden $(basename "$g") decodes" cmp -s golden.out "$want"
 done
-# the lstm golden file also on the scalar reference path (every ISA decodes every file)
-NNZIP_ISA=ref "$BIN" -dc "$DATA/good-lstm.txt.nnz" >golden-ref.out
-check "golden good-lstm.txt.nnz decodes on NNZIP_ISA=ref" cmp -s golden-ref.out "$DATA/good-lstm.txt"
+# the neural golden files also on the scalar reference path (every ISA decodes every file)
+for m in lstm transformer; do
+    NNZIP_ISA=ref "$BIN" -dc "$DATA/good-$m.txt.nnz" >golden-ref.out
+    check "golden good-$m.txt.nnz decodes on NNZIP_ISA=ref" cmp -s golden-ref.out "$DATA/good-$m.txt"
+done
 declare -A msg=(
     [bad-magic]="not in .nnz format" [bad-truncated-header]="truncated"
     [bad-truncated-payload]="truncated" [bad-header-crc]="corrupt" [bad-version]="unsupported"
