@@ -98,33 +98,9 @@ nc_status lstm_graph_build(nc_graph **out, net_ids *id, const lstm_cfg *k)
             below = nc_g_concat_cols(g, below, outs[l]);
     }
     int all = nc_g_concat_cols_n(g, outs, L);
-    /* A zero head predicts the uniform distribution until the first update: no initial bias
-     * towards random symbols. */
-    int Wout = nc_g_param(g, L * H, V, NC_INIT_CONST, 0.0f);
-    int bout = nc_g_param(g, 1, V, NC_INIT_CONST, 0.0f);
-    int logits = nc_g_add_bias(g, nc_g_matmul(g, all, Wout), bout);
-    if (k->bigram) { /* order-1 statistics learned directly, while the LSTM is still slow */
-        int table = nc_g_param(g, V, V, NC_INIT_CONST, 0.0f);
-        int b = nc_g_gather(g, table, id->sym);
-        logits = nc_g_add(g, logits, b);
-    }
-    int logp = nc_g_log_softmax(g, logits);
-    id->prob = nc_g_exp(g, logp);
-    int ce = nc_g_cross_entropy(g, logp, id->tgt);
-    id->loss = nc_g_sum_all(g, nc_g_mul(g, ce, id->mask));
-    nc_g_output(g, id->prob);
-    nc_g_loss(g, id->loss);
-    id->nstate = (int)(2 * L);
-    for (int i = 0; i < id->nstate; i++)
-        nc_g_state(g, id->state_in[i], id->state_out[i]);
     free(hs);
-    nc_status st = nc_graph_status(g);
-    if (st != NC_OK) {
-        nc_graph_free(g);
-        return st;
-    }
-    *out = g;
-    return NC_OK;
+    id->nstate = (int)(2 * L);
+    return net_graph_finish(out, g, id, all, V, (int)k->bigram);
 }
 
 uint64_t lstm_param_count(const lstm_cfg *k)

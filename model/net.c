@@ -388,3 +388,32 @@ float *net_param(model *m, int v)
 {
     return nc_program_param(((net *)m)->train, v);
 }
+
+nc_status net_graph_finish(nc_graph **out, nc_graph *g, net_ids *id, int x, size_t V, int bigram)
+{
+    size_t rows = 0, C = 0;
+    nc_graph_shape(g, x, &rows, &C);
+    /* A zero head predicts the uniform distribution until the first update: no initial bias
+     * towards random symbols. */
+    int Wout = nc_g_param(g, C, V, NC_INIT_CONST, 0.0f);
+    int bout = nc_g_param(g, 1, V, NC_INIT_CONST, 0.0f);
+    int logits = nc_g_add_bias(g, nc_g_matmul(g, x, Wout), bout);
+    if (bigram) { /* order-1 statistics learned directly, while the network is still slow */
+        int table = nc_g_param(g, V, V, NC_INIT_CONST, 0.0f);
+        int b = nc_g_gather(g, table, id->sym);
+        logits = nc_g_add(g, logits, b);
+    }
+    int logp = nc_g_log_softmax(g, logits);
+    id->prob = nc_g_exp(g, logp);
+    int ce = nc_g_cross_entropy(g, logp, id->tgt);
+    id->loss = nc_g_sum_all(g, nc_g_mul(g, ce, id->mask));
+    nc_g_output(g, id->prob);
+    nc_g_loss(g, id->loss);
+    for (int i = 0; i < id->nstate; i++)
+        nc_g_state(g, id->state_in[i], id->state_out[i]);
+    nc_status st = nc_graph_status(g);
+    *out = st == NC_OK ? g : NULL;
+    if (st != NC_OK)
+        nc_graph_free(g);
+    return st;
+}

@@ -32,6 +32,13 @@ typedef struct net_ids {
     int state_in[NET_MAX_STATES], state_out[NET_MAX_STATES];
 } net_ids;
 
+/* The end every model's graph shares, after its features x (T*S, C): the head (zero-initialised
+ * (C, V) weights and bias, plus with `bigram` a learned (V, V) table of the previous symbol),
+ * log-softmax, the probabilities (id->prob, output), the loss sum(mask * cross-entropy)
+ * (id->loss), and the declaration of the id->nstate states. *out = g, or NULL with g freed and
+ * the graph's error status. */
+nc_status net_graph_finish(nc_graph **out, nc_graph *g, net_ids *id, int x, size_t V, int bigram);
+
 /* Read and range-check the shared keys. */
 nc_status net_cfg_read(net_cfg *k, const model_config *c);
 /* NC_ERR_LIMIT for shared values this build refuses. */

@@ -95,30 +95,7 @@ nc_status trf_graph_build(nc_graph **out, net_ids *id, int *bias, const trf_cfg 
         x = layer(g, id, bias + l, x, k);
     int gf = nc_g_param(g, 1, C, NC_INIT_CONST, 1.0f);
     int hf = nc_g_rmsnorm(g, x, gf, NORM_EPS);
-    /* A zero head predicts the uniform distribution until the first update. */
-    int Wout = nc_g_param(g, C, V, NC_INIT_CONST, 0.0f);
-    int bout = nc_g_param(g, 1, V, NC_INIT_CONST, 0.0f);
-    int logits = nc_g_add_bias(g, nc_g_matmul(g, hf, Wout), bout);
-    if (k->bigram) { /* order-1 statistics learned directly, while attention is still slow */
-        int table = nc_g_param(g, V, V, NC_INIT_CONST, 0.0f);
-        int b = nc_g_gather(g, table, id->sym);
-        logits = nc_g_add(g, logits, b);
-    }
-    int logp = nc_g_log_softmax(g, logits);
-    id->prob = nc_g_exp(g, logp);
-    int ce = nc_g_cross_entropy(g, logp, id->tgt);
-    id->loss = nc_g_sum_all(g, nc_g_mul(g, ce, id->mask));
-    nc_g_output(g, id->prob);
-    nc_g_loss(g, id->loss);
-    for (int i = 0; i < id->nstate; i++)
-        nc_g_state(g, id->state_in[i], id->state_out[i]);
-    nc_status st = nc_graph_status(g);
-    if (st != NC_OK) {
-        nc_graph_free(g);
-        return st;
-    }
-    *out = g;
-    return NC_OK;
+    return net_graph_finish(out, g, id, hf, V, (int)k->bigram);
 }
 
 uint64_t trf_param_count(const trf_cfg *k)
