@@ -626,6 +626,17 @@ NC_TARGET static void NC_FN(attn_window_sum)(float *y, size_t ldy, const float *
         }
 }
 
+#ifndef NC_ATTN_TRANSPOSE
+#define NC_ATTN_TRANSPOSE
+/* t (n, P) = the transpose of the P rows of n floats at x, x + ldx, ...: row by row of t, so the
+ * stores are sequential (strided stores made this copy most of a one-step attention's time). */
+static inline void attn_transpose(float *t, const float *x, size_t ldx, size_t P, size_t n)
+{
+    for (size_t e = 0; e < n; e++)
+        for (size_t pos = 0; pos < P; pos++) t[e * P + pos] = x[pos * ldx + e];
+}
+#endif
+
 /* out (T*S,H*dv), p (T*S,H*W), kt (P*S,H*dk), q (T*S,H*dk), k (P*S,H*dk), v (P*S,H*dv),
  * bias (H*W) */
 NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kt0, const float *q,
@@ -634,10 +645,7 @@ NC_TARGET void NC_FN(nc_attn_fwd)(float *out, float *p, float *kt0, const float 
 {
     size_t S = d->S, H = d->heads, dk = d->dk, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
     float *kt = kt0 + (s * H + h) * dk * P;
-    for (size_t pos = 0; pos < P; pos++) {
-        const float *kr = k + (pos * S + s) * H * dk + h * dk;
-        for (size_t e = 0; e < dk; e++) kt[e * P + pos] = kr[e];
-    }
+    attn_transpose(kt, k + s * H * dk + h * dk, S * H * dk, P, dk);
     float *p0 = p + s * H * W + h * W;
     size_t ldp = S * H * W;
     NC_FN(attn_window_dots)(p0, ldp, q + s * H * dk + h * dk, S * H * dk, kt, P, dk, d->T, W);
@@ -669,10 +677,7 @@ NC_TARGET void NC_FN(nc_attn_bwd_p)(float *ds, float *vt0, const float *dout, co
 {
     size_t S = d->S, H = d->heads, dv = d->dv, W = d->mem + 1, P = d->mem + d->T;
     float *vt = vt0 + (s * H + h) * dv * P;
-    for (size_t pos = 0; pos < P; pos++) {
-        const float *vr = v + (pos * S + s) * H * dv + h * dv;
-        for (size_t e = 0; e < dv; e++) vt[e * P + pos] = vr[e];
-    }
+    attn_transpose(vt, v + s * H * dv + h * dv, S * H * dv, P, dv);
     size_t ldp = S * H * W;
     float *d0 = ds + s * H * W + h * W;
     NC_FN(attn_window_dots)(d0, ldp, dout + s * H * dv + h * dv, S * H * dv, vt, P, dv, d->T, W);
