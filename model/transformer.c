@@ -10,10 +10,12 @@
  * segments of 32 steps, lr 1e-3 falling to 5e-4 over about 1 MB of updates then as 1/sqrt, the
  * recency prior of the position bias, the shifted second embedding, a bigram table and the
  * count mixer up to order 5 as for the LSTM. Two streams learn better than four (2.044 vs 2.069
- * bpb at 2 x 128) but use the cores less well, so the largest levels use four. */
+ * bpb at 2 x 128), but the decoder's one-step products then have two rows, and from 2 x 160 on
+ * its weight traffic made decompression more than 1.5 times slower than compression (1.6 at
+ * 3 x 160, 1.8 at 4 x 160; four streams: 1.4): those levels use four. */
 static const struct { uint8_t layers, heads, streams; } presets[9] = {
-    { 1, 4, 2 }, { 2, 4, 2 }, { 2, 5, 2 }, { 3, 5, 2 }, { 4, 5, 2 },
-    { 4, 6, 2 }, { 4, 6, 4 }, { 6, 6, 4 }, { 6, 8, 4 },
+    { 1, 4, 2 }, { 2, 4, 2 }, { 2, 5, 4 }, { 3, 5, 4 }, { 4, 5, 4 },
+    { 4, 6, 4 }, { 6, 6, 4 }, { 6, 7, 4 }, { 6, 8, 4 },
 };
 
 static nc_status trf_preset(model_config *c, int level)
