@@ -84,8 +84,9 @@ static nc_status trf_check(const model_config *c)
     if (k.layers < 1 || k.layers > TRF_MAX_LAYERS || k.d_model < 1 || k.d_model > 4096
         || k.heads < 1 || k.heads > 64 || k.d_key < 1 || k.d_key > 256 || k.d_value < 1
         || k.d_value > 256 || k.d_inner < 1 || k.d_inner > 16384 || k.memory > 1024
-        || k.bigram > 1 || k.shift > 1 || !(k.init >= 0 && k.init <= 16) || !(k.clip >= 0 && k.clip <= 1e6f)
-        || !(k.pos_slope >= 0 && k.pos_slope <= 64) || !(k.pos_rate >= 1.0f / 64 && k.pos_rate <= 64))
+        || k.bigram > 1 || k.shift > 1 || !(k.init >= 0 && k.init <= 16)
+        || !(k.clip >= 0 && k.clip <= 1e6f) || !(k.pos_slope >= 0 && k.pos_slope <= 64)
+        || !(k.pos_rate >= 1.0f / 64 && k.pos_rate <= 64))
         return NC_ERR_LIMIT;
     uint64_t S = k.n.streams, T = k.n.segment, H = k.heads, W = k.memory + 1;
     uint64_t per_row = k.layers * (8 * k.d_model + 4 * H * (2 * k.d_key + k.d_value) + 4 * H * W

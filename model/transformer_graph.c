@@ -9,8 +9,9 @@
  * then a final rmsnorm and the head (plus an optional bigram table of the previous symbol).
  * Attention is causal by construction: each query reads a window of W = memory + 1 positions of
  * its own stream, itself and the `memory` before it, with a learned bias per head and relative
- * position (initialised to a recency prior, trf_bias_init) (Transformer-XL's memory, as keys and values: the memory inputs are states, so no
- * gradient flows into the previous segment). Every row thus reads the same number of keys, and
+ * position, initialised to a recency prior (trf_bias_init). The memory is Transformer-XL's, kept
+ * as keys and values: the memory inputs are states, so no gradient flows into the previous
+ * segment. Every row thus reads the same number of keys, and
  * the one-step program reads exactly the rows the segment did (nc/timestep.c).
  *
  * Every builder call that builds two operands is split into two statements: C leaves argument

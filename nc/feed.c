@@ -6,8 +6,8 @@
  * them is, in the one-step program, either a time-invariant value (the same at every step), the
  * S rows of a time-parallel value for the step just run, a value of one particular step t, or a
  * key/value window of attention (its memory rows come with step 0, then one step's rows with each
- * step; nc_timestep_origins). All of them are live together when the backward starts, so the planner
- * gave them disjoint workspace slots, and writing only them cannot clobber one another. The
+ * step; nc_timestep_origins). All of them are live together when the backward starts, so the
+ * planner gave them disjoint workspace slots, and writing only them cannot clobber one another. The
  * one-step program computes them with the same bits as the segment forward (that is what
  * nc_graph_timestep proves), so forward + backward and feed + backward give the same bits. */
 #include <stdlib.h>

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     const model_ops *ops = argc >= 4 ? model_find_name(argv[2]) : NULL;
     if (!ops || ops->preset(&c, atoi(argv[3])) != NC_OK || read_whole(argv[1], &src, &n, &st) != 0
         || n == 0) {
-        fprintf(stderr, "usage: nnzip-curve FILE MODEL LEVEL [NAME=VALUE ...] (a non-empty FILE)\n");
+        fprintf(stderr, "usage: nnzip-curve FILE MODEL LEVEL [NAME=VALUE ...] (FILE not empty)\n");
         return 2;
     }
     for (int i = 4; i < argc; i++)
