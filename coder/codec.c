@@ -8,8 +8,9 @@
 #include "rc.h"
 #include "symbol.h"
 
-/* Report progress about this often (in symbols), so the callback costs nothing measurable. */
-#define PROGRESS_EVERY (1u << 16)
+/* Report progress every this many steps: often enough that the slowest model shows it within
+ * a second (the callback itself rate-limits what it prints), rarely enough to cost nothing. */
+#define PROGRESS_EVERY 256u
 
 uint64_t codec_max_symbols(uint64_t payload_size, uint32_t n_symbols)
 {
@@ -180,7 +181,9 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
     }
     const uint8_t *payload = e.buf;
     h.payload_size = e.len;
-    if (st == NC_OK && e.len >= n) { /* the model expanded the data (or there is none): store it */
+    /* Store the data when the modelled file (header with its parameter list, and payload) would
+     * not be smaller than the stored one: so no input grows by more than its 34-byte header. */
+    if (st == NC_OK && fmt_header_size(&h) + e.len >= codec_compress_bound(n)) {
         h.model_id = MODEL_STORED;
         h.n_params = 0;
         h.payload_size = n;
@@ -201,6 +204,35 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
     }
     rc_enc_free(&e);
     return st;
+}
+
+uint64_t codec_compress_bound(uint64_t n)
+{
+    fmt_header stored = { .model_id = MODEL_STORED };
+    return fmt_header_size(&stored) + n;
+}
+
+uint64_t codec_model_memory(const model_config *cfg)
+{
+    const model_ops *ops = cfg->id == MODEL_STORED ? NULL : model_find_id(cfg->id);
+    uint64_t params = 0, bytes = 0;
+    if (ops)
+        ops->size(cfg, &params, &bytes);
+    return bytes;
+}
+
+uint64_t codec_preset_memory_max(void)
+{
+    uint64_t most = 0;
+    for (const char *const *name = model_names(); *name; name++) {
+        const model_ops *ops = model_find_name(*name);
+        for (int level = 1; level <= 9; level++) {
+            model_config c = { .id = ops->id };
+            if (ops->preset(&c, level) == NC_OK && codec_model_memory(&c) > most)
+                most = codec_model_memory(&c);
+        }
+    }
+    return most;
 }
 
 nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, size_t len)
@@ -240,6 +272,8 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
     nc_status st = codec_inspect(&h, &cfg, in, len);
     if (st != NC_OK)
         return st;
+    if (o->mem_limit && codec_model_memory(&cfg) > o->mem_limit)
+        return NC_ERR_LIMIT;
     if (h.orig_size == 0)
         return h.orig_crc == 0 ? NC_OK : NC_ERR_CHECKSUM;
     uint8_t *buf = malloc((size_t)h.orig_size);

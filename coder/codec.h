@@ -16,6 +16,9 @@ typedef struct codec_opts {
     /* Called now and then with symbols done, of total, and compressed bytes so far. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t coded_bytes);
     void *progress_ctx;
+    /* Decoding: refuse (NC_ERR_LIMIT) a file whose model needs more than this many bytes
+     * (codec_model_memory); 0 = no limit. */
+    uint64_t mem_limit;
 } codec_opts;
 
 /* Compress in (n bytes) with the model config cfg. On NC_OK *out (caller frees) holds the
@@ -30,6 +33,17 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
 
 /* Read and check the header and the model config of a .nnz file without decoding it. */
 nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, size_t len);
+
+/* A bound on the bytes a model of this config allocates to code or decode (0 for stored data):
+ * its state and workspace, not the input and output buffers. */
+uint64_t codec_model_memory(const model_config *cfg);
+
+/* The most codec_model_memory of any preset of any model: a decoder limit that admits every
+ * file written without --set overrides. */
+uint64_t codec_preset_memory_max(void);
+
+/* The worst case of codec_compress: the output is at most this many bytes (the stored form). */
+uint64_t codec_compress_bound(uint64_t n);
 
 /* The most symbols a payload of payload_size bytes can hold for an alphabet of n_symbols:
  * each symbol narrows the range by at least the smallest probability's complement. */

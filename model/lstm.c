@@ -59,6 +59,15 @@ nc_status lstm_cfg_read(lstm_cfg *k, const model_config *c)
 #define MAX_PARAMS ((uint64_t)1 << 28)
 #define MAX_ROWS_X_WIDTH ((uint64_t)1 << 26)
 
+/* Floats of activation workspace, at most: rows of one segment times a bound on floats per row
+ * (the planner's reuse only makes the real workspace smaller). */
+static uint64_t lstm_workspace_floats(const lstm_cfg *k)
+{
+    uint64_t rows = (uint64_t)k->n.segment * k->n.streams;
+    uint64_t width = (uint64_t)k->layers * k->hidden * 32 + k->n.symbols * 4 + k->embed;
+    return rows * width;
+}
+
 static nc_status lstm_check(const model_config *c)
 {
     lstm_cfg k;
@@ -71,9 +80,7 @@ static nc_status lstm_check(const model_config *c)
         || k.embed < 1 || k.embed > 1024 || k.gate_norm > 1 || k.bigram > 1
         || !(k.init >= 0 && k.init <= 16))
         return NC_ERR_LIMIT;
-    uint64_t rows = (uint64_t)k.n.segment * k.n.streams;
-    uint64_t width = (uint64_t)k.layers * k.hidden * 32 + k.n.symbols * 4 + k.embed;
-    if (lstm_param_count(&k) > MAX_PARAMS || rows * width > MAX_ROWS_X_WIDTH)
+    if (lstm_param_count(&k) > MAX_PARAMS || lstm_workspace_floats(&k) > MAX_ROWS_X_WIDTH)
         return NC_ERR_LIMIT;
     return NC_OK;
 }
@@ -99,7 +106,7 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     if (lstm_cfg_read(&k, c) != NC_OK)
         return;
     *params = lstm_param_count(&k);
-    *bytes = net_bytes(&k.n, *params);
+    *bytes = net_bytes(&k.n, *params, lstm_workspace_floats(&k));
 }
 
 const model_ops lstm_ops = {

@@ -109,7 +109,8 @@ struct model_ops {
                                  uint32_t steps);
     /* Learn the symbols that came: sym is (n_streams); only the first n_active are real. */
     nc_status (*update)(model *m, const uint16_t *sym, uint32_t n_active);
-    /* Learned parameter count and memory in bytes, for `nnzip -l` and docs/presets.md. */
+    /* Learned parameter count, and a bound on the bytes the model allocates (its state and
+     * workspace): what the decoder's memory limit compares, `nnzip -l` and docs/presets.md. */
     void (*size)(const model_config *c, uint64_t *params, uint64_t *bytes);
 };
 

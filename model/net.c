@@ -379,9 +379,14 @@ nc_status net_update(model *m, const uint16_t *sym, uint32_t n_active)
     return train(x);
 }
 
-uint64_t net_bytes(const net_cfg *k, uint64_t params)
+uint64_t net_bytes(const net_cfg *k, uint64_t params, uint64_t workspace_floats)
 {
-    return params * 3 * sizeof(float) + (k->mix_order ? mixer_bytes((int)k->mix_order) : 0);
+    /* Four floats a parameter at the peak: the training program's parameters and gradients,
+     * Adam's second moments, and the one-step program's parameters until it shares the
+     * training program's; a fifth for the allocator's slack (measured peaks: 15-17 bytes a
+     * parameter; test_limits checks the bound). 8 MiB for graphs, programs and buffers. */
+    return (params * 5 + workspace_floats) * sizeof(float)
+           + (k->mix_order ? mixer_bytes((int)k->mix_order) : 0) + ((uint64_t)8 << 20);
 }
 
 float *net_param(model *m, int v)

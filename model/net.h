@@ -61,8 +61,9 @@ nc_status net_update(model *m, const uint16_t *sym, uint32_t n_active);
 /* The parameter of graph value v, to set an initial value other than nc_g_param's; NULL if v
  * is not a parameter. */
 float *net_param(model *m, int v);
-/* Bytes of a model with this many parameters: parameters, gradients, Adam's second moments and
- * the count tables (the activation workspace comes on top). */
-uint64_t net_bytes(const net_cfg *k, uint64_t params);
+/* A bound on the bytes a model with this many parameters allocates: parameters, gradients,
+ * Adam's second moments, the one-step program's copy, the count tables, the activation
+ * workspace (a bound in floats) and a fixed part. */
+uint64_t net_bytes(const net_cfg *k, uint64_t params, uint64_t workspace_floats);
 
 #endif

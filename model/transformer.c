@@ -73,6 +73,16 @@ nc_status trf_cfg_read(trf_cfg *k, const model_config *c)
 #define MAX_PARAMS ((uint64_t)1 << 28)
 #define MAX_ROWS_X_WIDTH ((uint64_t)1 << 27)
 
+/* Floats of activation workspace, at most: the key/value rows of one segment and its memory
+ * times a bound on floats per row (the planner's reuse only makes the real workspace smaller). */
+static uint64_t trf_workspace_floats(const trf_cfg *k)
+{
+    uint64_t S = k->n.streams, T = k->n.segment, H = k->heads, W = k->memory + 1;
+    uint64_t per_row = k->layers * (8 * k->d_model + 4 * H * (2 * k->d_key + k->d_value) + 4 * H * W
+                                    + 4 * k->d_inner) + 4 * k->n.symbols;
+    return (T + k->memory) * S * per_row;
+}
+
 static nc_status trf_check(const model_config *c)
 {
     trf_cfg k;
@@ -88,12 +98,7 @@ static nc_status trf_check(const model_config *c)
         || !(k.clip >= 0 && k.clip <= 1e6f) || !(k.pos_slope >= 0 && k.pos_slope <= 64)
         || !(k.pos_rate >= 1.0f / 64 && k.pos_rate <= 64))
         return NC_ERR_LIMIT;
-    uint64_t S = k.n.streams, T = k.n.segment, H = k.heads, W = k.memory + 1;
-    uint64_t per_row = k.layers * (8 * k.d_model + 4 * H * (2 * k.d_key + k.d_value) + 4 * H * W
-                                   + 4 * k.d_inner) + 4 * k.n.symbols;
-    /* the memories make the key/value values (memory + T) * S rows */
-    uint64_t rows = (T + k.memory) * S;
-    if (trf_param_count(&k) > MAX_PARAMS || rows * per_row > MAX_ROWS_X_WIDTH)
+    if (trf_param_count(&k) > MAX_PARAMS || trf_workspace_floats(&k) > MAX_ROWS_X_WIDTH)
         return NC_ERR_LIMIT;
     return NC_OK;
 }
@@ -122,7 +127,7 @@ static void trf_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     if (trf_cfg_read(&k, c) != NC_OK)
         return;
     *params = trf_param_count(&k);
-    *bytes = net_bytes(&k.n, *params);
+    *bytes = net_bytes(&k.n, *params, trf_workspace_floats(&k));
 }
 
 const model_ops transformer_ops = {

@@ -128,7 +128,9 @@ declare -A msg=(
     [bad-magic]="not in .nnz format" [bad-truncated-header]="truncated"
     [bad-truncated-payload]="truncated" [bad-header-crc]="corrupt" [bad-version]="unsupported"
     [bad-model]="unsupported" [bad-param]="outside supported limits" [bad-huge-size]="corrupt"
-    [bad-trailing]="corrupt" [bad-checksum]="checksum mismatch" [bad-payload]="corrupt\|checksum")
+    [bad-trailing]="corrupt" [bad-checksum]="checksum mismatch" [bad-payload]="corrupt\|checksum"
+    [bad-memory-lstm]="decoding needs [0-9.]* MiB of memory, more than the limit"
+    [bad-memory-transformer]="decoding needs [0-9.]* MiB of memory, more than the limit")
 for b in "$DATA"/bad-*.nnz; do
     name=$(basename "$b" .nnz)
     cp "$b" "$name.nnz"
@@ -161,7 +163,8 @@ check "-d on a name without .nnz is skipped with exit 2" test $rc -eq 2
 check "compressing a .nnz is skipped with exit 2" test $rc -eq 2
 expect_error "unknown option" "unknown option" "$NNZIP" --frobnicate
 expect_error "unknown short option" "unknown option" "$NNZIP" -Y
-expect_error "bad thread count" "threads must be" "$NNZIP" -T 0 text
+expect_error "bad thread count" "threads must be" "$NNZIP" -T 257 text
+expect_error "negative thread count" "threads must be" "$NNZIP" -T -1 text
 expect_error "unknown model" "unknown model" "$NNZIP" --model=nope text
 expect_error "missing value" "needs a value" "$NNZIP" -o
 expect_error "unknown NNZIP_ISA" "NNZIP_ISA=bogus: unknown" env NNZIP_ISA=bogus "$NNZIP" -c text
@@ -176,7 +179,136 @@ done
 check "-h" sh -c "'$NNZIP' -h | grep -q Usage"
 check "-V" sh -c "'$NNZIP' -V | grep -q 'nnzip '"
 check "levels and -T accepted" "$NNZIP" -q -f -9 -T 2 --model order2 text
+check "-T0 (one thread per core) gives the same bytes" sh -c "'$NNZIP' -9 -c -T0 text | cmp -s - text.nnz && '$BIN' -1 -c -T1 deftext >t1.def && '$BIN' -1 -c -T0 deftext | cmp -s - t1.def"
+for lv in 19 91 10 0 99; do
+    expect_error "level -$lv refused" "unknown level '-$lv'" "$NNZIP" -f -$lv one
+done
+expect_error "level inside combined flags refused" "unknown level '-12'" "$NNZIP" -kf12 one
+check "--fast is level 1" sh -c "'$NNZIP' -q -f --fast -o fast.nnz text && '$NNZIP' -l fast.nnz | grep -q 'level 1,'"
+check "--best is level 9" sh -c "'$NNZIP' -q -f --best -o best.nnz text && '$NNZIP' -l best.nnz | grep -q 'level 9,'"
+check "-kf9 still means level 9" sh -c "'$NNZIP' -q -kf9 -o k9.nnz one && '$NNZIP' -l k9.nnz | grep -q 'level 9,'"
 check "combined short flags" sh -c "'$NNZIP' -dcq text.nnz | cmp -s - text"
+
+# ---- the output is never the input ------------------------------------------------------------
+cp text same && cp text same.orig && ln -s same same.sym && ln same same.hard
+for args in "--rm -f -o same same" "-f -o same same" "-f -o ./same same" "-f -o same.sym same" \
+            "-f -o same.hard same" "-f -o $WORK/same same"; do
+    # shellcheck disable=SC2086
+    expect_error "output is the input ($args)" "is the input itself" "$NNZIP" $args
+    check "input intact after '$args'" cmp -s same same.orig
+done
+"$NNZIP" -q -k -f same && cp same.nnz same.nnz.orig
+expect_error "-d output is the input" "is the input itself" "$NNZIP" -d --rm -f -o same.nnz same.nnz
+check "-d: input intact" cmp -s same.nnz same.nnz.orig
+expect_error "-c into the input itself" "is the input itself" sh -c "'$NNZIP' -c same >>same"
+check "-c: input intact" cmp -s same same.orig
+expect_error "stdin is the output" "is the input itself" sh -c "'$NNZIP' -f -o same <same"
+check "stdin: input intact" cmp -s same same.orig
+check "no temporary file left after same-file refusals" no_temp_left
+
+# ---- the true worst case: never more than the 34-byte stored header -------------------------
+head -c 50 deftext >t50
+for m in lstm transformer order2; do
+    check "$m: 50 bytes of text grow by at most 34" sh -c "'$BIN' -q -f -m $m -o t50.$m.nnz t50 && test \$(stat -c %s t50.$m.nnz) -le 84"
+    check "$m: that file decodes" sh -c "'$BIN' -dc t50.$m.nnz | cmp -s - t50"
+done
+
+# ---- output problems are found before the modelling starts ----------------------------------
+# lstm -9 on 1 MB of noise takes minutes: each refusal below must come before it (the timeout is
+# a thousand times what a refusal takes, so no machine is too slow for it).
+echo "precious" >noise.nnz && cp noise.nnz noise.nnz.keep
+cp random noise
+expect_error "existing output refused before modelling" "already exists" timeout 60 "$BIN" -9 noise
+check "existing output untouched" cmp -s noise.nnz noise.nnz.keep
+expect_error "missing output folder refused before modelling" "No such file" timeout 60 "$BIN" -9 -o nodir/x.nnz noise
+long=$(printf 'n%.0s' $(seq 300))
+expect_error "output name too long refused before modelling" "too long" timeout 60 "$BIN" -9 -o "$long" noise
+expect_error "output folder is a file" "Not a directory" timeout 60 "$BIN" -9 -o noise.nnz.keep/x noise
+mkdir -p outdir.nnz
+expect_error "output is a folder" "Is a directory" timeout 60 "$BIN" -9 -f -o outdir.nnz noise
+if [ "$(id -u)" != 0 ]; then # root writes anywhere
+    mkdir -p ro && chmod 555 ro
+    expect_error "unwritable folder refused before modelling" "Permission denied" timeout 60 "$BIN" -9 -o ro/x.nnz noise
+fi
+check "no temporary file left after early refusals" no_temp_left
+
+# ---- names as long as the file system allows --------------------------------------------------
+name=$(printf 'L%.0s' $(seq 251)) # + .nnz = 255, the usual NAME_MAX
+cp one "$name"
+check "a 251-character name compresses" "$NNZIP" -q "$name"
+check "...and its 255-character .nnz decodes" sh -c "rm '$name' && '$NNZIP' -d -q '$name.nnz' && cmp -s '$name' one"
+rm -f "$name" && cp one "$name"
+check "long name with a named temporary file (no O_TMPFILE)" env NNZIP_NO_TMPFILE=1 "$NNZIP" -q -f "$name"
+check "long name, -f over an existing file" "$NNZIP" -q -f "$name"
+check "no temporary file left with long names" no_temp_left
+rm -f "$name" "$name.nnz"
+
+# ---- -l reports errors as -d and -t do --------------------------------------------------------
+: >empty.nnz && cp t1.nnz damaged.nnz && printf '\377' | dd of=damaged.nnz bs=1 seek=12 conv=notrunc 2>/dev/null
+expect_error "-l on a non-.nnz file" "not in .nnz format" "$NNZIP" -l plain.txt
+expect_error "-l on an empty file" "truncated" "$NNZIP" -l empty.nnz
+expect_error "-l on a damaged file" "corrupt" "$NNZIP" -l damaged.nnz
+"$NNZIP" -l t1.nnz plain.txt >/dev/null 2>&1; rc=$?
+check "-l with one bad file among good ones exits 1" test $rc -eq 1
+
+# ---- the decoder's memory limit --------------------------------------------------------------
+check "-l shows the memory to decode" sh -c "'$NNZIP' -l '$DATA/good-lstm.txt.nnz' | grep -q '[0-9] MiB of memory to decode'"
+check "-l shows a crafted file's memory without allocating it" sh -c "'$NNZIP' -l '$DATA/bad-memory-lstm.nnz' | grep -q ' [0-9.]* MiB of memory to decode'"
+expect_error "a crafted header is refused at once" "decoding needs .* (--memlimit=[0-9]*MiB allows it)" timeout 20 "$NNZIP" -t "$DATA/bad-memory-lstm.nnz"
+expect_error "--memlimit below a file's need" "more than the limit of 1.0 MiB" "$NNZIP" -t --memlimit=1MiB text.nnz
+check "--memlimit at a file's need decodes it" "$NNZIP" -t --memlimit=17MiB text.nnz
+check "--memory= and -M are the same option" sh -c "'$NNZIP' -t --memory=17M text.nnz && '$NNZIP' -t -M 17825792 text.nnz"
+check "--memlimit=max" "$NNZIP" -t --memlimit=max text.nnz
+expect_error "--memlimit=bogus" "memory limit 'bogus'" "$NNZIP" -t --memlimit=bogus text.nnz
+head -c 600 zeros >zeros600 # compressible, so the model is stored in the file
+"$BIN" -f -1 --set hidden=1536 -o bigmem.nnz zeros600 2>err.txt
+check "a file beyond the default limit is written with a warning naming --memlimit" grep -q "warning: decoding will need .*--memlimit=" err.txt
+expect_error "...and refused by the default limit" "decoding needs" "$BIN" -t bigmem.nnz
+
+# ---- progress ---------------------------------------------------------------------------------
+"$BIN" -f --progress -o prog.nnz deftext 2>prog.txt
+check "--progress into a file: plain lines" sh -c "grep -q '%.*kB/s' prog.txt && ! grep -q \"\$(printf '\\r')\" prog.txt && ! grep -q \"\$(printf '\\033')\" prog.txt"
+if script -qec "true" /dev/null >/dev/null 2>&1; then
+    script -qec "'$BIN' -f -o progtty.nnz deftext" /dev/null >progtty.txt 2>&1
+    # a line before the end (under 100 %): the old rule showed one only after 128 kB
+    check "on a terminal the progress line shows from the start of a small file" grep -q '[^0-9][0-9]\{1,2\}\.[0-9]%.*kB/s' progtty.txt
+fi
+"$BIN" -f -o noprog.nnz deftext 2>noprog.txt
+check "no progress on a non-terminal without --progress" test ! -s noprog.txt
+
+# ---- kill -9 at any moment: no temporary file, nothing partial under the final name ------------
+# Each run is killed at a moment spread over its length, or at once if a temporary file is ever
+# visible in the folder (it never is where O_TMPFILE works: the file has no name until done).
+# kill9_runs WHAT OUTPUT VERIFY CMD...: 20 runs of CMD, each killed; VERIFY must accept OUTPUT
+# whenever it exists.
+kill9_runs() {
+    local what=$1 out=$2 verify=$3 left=0 partial=0 i p deadline pid
+    shift 3
+    for ((i = 0; i < 20; i++)); do
+        rm -f "$out"
+        "$@" 2>/dev/null &
+        pid=$!
+        deadline=$((RANDOM % 120))
+        for ((p = 0; p < deadline; p++)); do
+            ls -a | grep -q nnztmp && break
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.01
+        done
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        no_temp_left || { left=$((left + 1)); rm -f .*nnztmp*; }
+        if [ -e "$out" ] && ! sh -c "$verify" 2>/dev/null; then partial=$((partial + 1)); fi
+    done
+    check "kill -9 x20 while $what: no temporary file left ($left runs left one)" test $left -eq 0
+    check "kill -9 x20 while $what: nothing partial under the final name ($partial)" test $partial -eq 0
+}
+head -c 20000000 /dev/urandom >k9 && cp k9 k9.orig
+kill9_runs "compressing" k9.nnz "'$NNZIP' -t k9.nnz" "$NNZIP" -q k9
+check "kill -9: input intact" cmp -s k9 k9.orig
+check "kill -9: a rerun succeeds" sh -c "rm -f k9.nnz && '$NNZIP' -q k9 && '$NNZIP' -t k9.nnz"
+kill9_runs "decompressing" k9.out "cmp -s k9.out k9.orig" "$NNZIP" -d -q -o k9.out k9.nnz
+check "kill -9: a rerun of the decompression succeeds" sh -c "rm -f k9.out && '$NNZIP' -d -q -o k9.out k9.nnz && cmp -s k9.out k9.orig"
+rm -f k9 k9.orig k9.nnz k9.out
 
 # ---- signals: an interrupted run leaves neither a temporary nor a final file ------------------
 head -c 30000000 /dev/urandom >big
@@ -188,6 +320,13 @@ wait $pid
 check "interrupted: no final output" test ! -e big.nnz
 check "interrupted: no temporary file" no_temp_left
 check "interrupted: input kept" test -f big
+NNZIP_NO_TMPFILE=1 "$NNZIP" -q big &
+pid=$!
+sleep 0.5
+kill -INT $pid 2>/dev/null
+wait $pid
+check "interrupted with a named temporary file: it is removed" no_temp_left
+check "interrupted with a named temporary file: no final output" test ! -e big.nnz
 
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

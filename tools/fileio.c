@@ -1,4 +1,5 @@
 /* Safe whole-file I/O for the nnzip command: see fileio.h. */
+#define _GNU_SOURCE /* O_TMPFILE, AT_EMPTY_PATH */
 #include "fileio.h"
 
 #include <errno.h>
@@ -10,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The temporary file being written, for the signal handler: a fixed buffer, since a handler may
- * only do async-signal-safe things (unlink, _exit, raise). */
-static char tmp_path[PATH_MAX + 32];
+/* A named temporary file, for the signal handler: a fixed buffer, since a handler may only do
+ * async-signal-safe things (unlink, _exit, raise). Its name does not grow with the output's, so
+ * every name the file system accepts can be written. */
+#define TMP_NAME ".nnztmp-"
+static char tmp_path[PATH_MAX + 64];
 static volatile sig_atomic_t tmp_active;
 
 static void on_signal(int sig)
@@ -35,7 +38,7 @@ void fileio_install_signal_cleanup(void)
     }
 }
 
-static int read_fd(int fd, uint8_t **data, size_t *len, size_t hint)
+int read_all(int fd, uint8_t **data, size_t *len, size_t hint)
 {
     size_t cap = hint + 1, n = 0; /* +1: reaching it proves EOF without another grow */
     uint8_t *buf = malloc(cap);
@@ -72,27 +75,51 @@ static int read_fd(int fd, uint8_t **data, size_t *len, size_t hint)
     return 0;
 }
 
-int read_whole(const char *path, uint8_t **data, size_t *len, struct stat *st)
+int open_input(const char *path, int *fd, struct stat *st)
 {
     memset(st, 0, sizeof *st);
-    if (!path || strcmp(path, "-") == 0)
-        return read_fd(STDIN_FILENO, data, len, 1 << 16);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
+    if (!path || strcmp(path, "-") == 0) {
+        *fd = STDIN_FILENO;
+        if (fstat(*fd, st) != 0)
+            memset(st, 0, sizeof *st); /* a closed stdin reads as empty below */
+        return 0;
+    }
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
         return -1;
-    if (fstat(fd, st) != 0) {
-        close(fd);
+    if (fstat(*fd, st) != 0) {
+        int e = errno;
+        close(*fd);
+        errno = e;
         return -1;
     }
     if (!S_ISREG(st->st_mode)) {
-        close(fd);
+        close(*fd);
         return -2;
     }
-    int r = read_fd(fd, data, len, (size_t)st->st_size);
+    return 0;
+}
+
+int read_whole(const char *path, uint8_t **data, size_t *len, struct stat *st)
+{
+    int fd, r = open_input(path, &fd, st);
+    if (r != 0)
+        return r;
+    r = read_all(fd, data, len, S_ISREG(st->st_mode) ? (size_t)st->st_size : 1 << 16);
     int e = errno;
-    close(fd);
+    if (fd != STDIN_FILENO)
+        close(fd);
     errno = e;
     return r;
+}
+
+int is_same_file(const char *path, const struct stat *st)
+{
+    struct stat o;
+    int e = errno;
+    int same = stat(path, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+    errno = e;
+    return same;
 }
 
 static int write_fd(int fd, const uint8_t *data, size_t len)
@@ -115,14 +142,96 @@ int write_stdout(const uint8_t *data, size_t len)
     return write_fd(STDOUT_FILENO, data, len);
 }
 
-/* Move tmp to path. Without overwrite, link() fails if path exists, so no file that appeared
- * since we looked is ever replaced; filesystems without hard links fall back to a check. */
-static int publish(const char *tmp, const char *path, int overwrite)
+/* The test switch that forces the named temporary file, as on file systems without O_TMPFILE. */
+static int use_tmpfile(void)
+{
+    const char *e = getenv("NNZIP_NO_TMPFILE");
+    return !(e && *e && strcmp(e, "0") != 0);
+}
+
+static int open_named(out_file *of)
+{
+    tmp_active = 0;
+    int n = snprintf(tmp_path, sizeof tmp_path, "%s/" TMP_NAME "XXXXXX", of->dir);
+    if (n < 0 || (size_t)n >= sizeof tmp_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    of->fd = mkstemp(tmp_path);
+    if (of->fd < 0)
+        return -1;
+    of->named = 1;
+    tmp_active = 1;
+    return 0;
+}
+
+int out_open(out_file *of, const char *path, int overwrite)
+{
+    memset(of, 0, sizeof *of);
+    of->fd = -1;
+    of->overwrite = overwrite;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!overwrite) {
+            errno = EEXIST;
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            return -1;
+        }
+    } else if (errno != ENOENT) {
+        return -1; /* a name too long, a folder we may not search, ... */
+    }
+    const char *slash = strrchr(path, '/');
+    of->path = strdup(path);
+    of->dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    if (!of->path || !of->dir) {
+        out_abort(of);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (use_tmpfile()) {
+        of->fd = open(of->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (of->fd >= 0)
+            return 0;
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+            int e = errno;
+            out_abort(of);
+            errno = e;
+            return -1;
+        }
+    }
+    if (open_named(of) != 0) {
+        int e = errno;
+        out_abort(of);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+static int write_contents(int fd, const uint8_t *data, size_t len, const struct stat *src, int sync)
+{
+    if (write_fd(fd, data, len) != 0)
+        return -1;
+    if (src && src->st_mode) {
+        struct timespec times[2] = { src->st_atim, src->st_mtim };
+        if (fchmod(fd, src->st_mode & 07777) != 0 || futimens(fd, times) != 0)
+            return -1;
+    }
+    return sync ? fsync(fd) : 0;
+}
+
+/* Move the named temporary file to path. Without overwrite, link() fails if path exists, so no
+ * file that appeared since we looked is ever replaced; file systems without hard links fall
+ * back to a check. */
+static int publish_named(const char *path, int overwrite)
 {
     if (overwrite)
-        return rename(tmp, path);
-    if (link(tmp, path) == 0)
-        return unlink(tmp);
+        return rename(tmp_path, path);
+    if (link(tmp_path, path) == 0)
+        return unlink(tmp_path);
     if (errno == EEXIST)
         return -1;
     struct stat st;
@@ -130,52 +239,104 @@ static int publish(const char *tmp, const char *path, int overwrite)
         errno = EEXIST;
         return -1;
     }
-    return rename(tmp, path);
+    return rename(tmp_path, path);
 }
 
-int write_atomic(const char *path, const uint8_t *data, size_t len, int overwrite,
-                 const struct stat *src, int sync)
+/* Give the unnamed file fd the name to: through /proc (any user), else AT_EMPTY_PATH (which
+ * needs a privilege). Fails with EEXIST if to exists. */
+static int link_unnamed(int fd, const char *to)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    if (strlen(path) > PATH_MAX) {
-        errno = ENAMETOOLONG;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -1;
+    return linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH);
+}
+
+/* Name the unnamed file: directly when nothing may be replaced (link fails on an existing
+ * name); else under a short temporary name renamed over the old file, so no reader ever sees
+ * a partial file. A SIGKILL in that window of two system calls is the only way to leave the
+ * temporary name behind. */
+static int publish_unnamed(out_file *of)
+{
+    if (!of->overwrite)
+        return link_unnamed(of->fd, of->path);
+    for (unsigned k = 0;; k++) {
+        snprintf(tmp_path, sizeof tmp_path, "%s/" TMP_NAME "%ld-%u", of->dir, (long)getpid(), k);
+        tmp_active = 1;
+        if (link_unnamed(of->fd, tmp_path) == 0)
+            break;
+        tmp_active = 0;
+        if (errno != EEXIST || k == 100)
+            return -1;
+    }
+    if (rename(tmp_path, of->path) != 0) {
+        int e = errno;
+        unlink(tmp_path);
+        tmp_active = 0;
+        errno = e;
         return -1;
     }
-    if (!overwrite) {
-        struct stat st;
-        if (lstat(path, &st) == 0) {
-            errno = EEXIST;
-            return -1;
+    tmp_active = 0;
+    return 0;
+}
+
+/* After --rm's fsync of the file, its name must be durable too before the input goes. */
+static void sync_dir(const char *dir)
+{
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d >= 0) {
+        fsync(d);
+        close(d);
+    }
+}
+
+int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat *src, int sync)
+{
+    int ok = write_contents(of->fd, data, len, src, sync) == 0, e = errno;
+    if (ok && !of->named && publish_unnamed(of) != 0) {
+        e = errno;
+        ok = 0;
+        if (e != EEXIST) { /* the file system cannot name the unnamed file: write a named one */
+            close(of->fd);
+            of->fd = -1;
+            ok = open_named(of) == 0 && write_contents(of->fd, data, len, src, sync) == 0;
+            e = errno;
         }
     }
-    tmp_active = 0;
-    snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.nnztmp-XXXXXX", (int)dir_len, path, path + dir_len);
-    int fd = mkstemp(tmp_path);
-    if (fd < 0)
-        return -1;
-    tmp_active = 1;
-    int ok = write_fd(fd, data, len) == 0;
-    if (ok && src && src->st_mode)
-        ok = fchmod(fd, src->st_mode & 07777) == 0;
-    if (ok && src && src->st_mode) {
-        struct timespec times[2] = { src->st_atim, src->st_mtim };
-        ok = futimens(fd, times) == 0;
+    if (of->fd >= 0 && close(of->fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
     }
+    of->fd = -1;
+    if (ok && of->named && publish_named(of->path, of->overwrite) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && of->named)
+        tmp_active = 0;
     if (ok && sync)
-        ok = fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && publish(tmp_path, path, overwrite) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok)
-        unlink(tmp_path);
-    tmp_active = 0;
+        sync_dir(of->dir);
+    out_abort(of);
     errno = e;
     return ok ? 0 : -1;
+}
+
+void out_abort(out_file *of)
+{
+    if (!of)
+        return;
+    if (of->fd >= 0)
+        close(of->fd);
+    of->fd = -1;
+    if (of->named && tmp_active)
+        unlink(tmp_path);
+    if (of->named)
+        tmp_active = 0;
+    of->named = 0;
+    free(of->path);
+    free(of->dir);
+    of->path = of->dir = NULL;
 }

@@ -1,8 +1,12 @@
 /* fileio: whole-file reads, and writes that never leave a partial file under the final name.
  *
- * An output is written to a temporary file in the destination's folder, flushed, given the
- * input's mode and times, and only then moved to its name -- atomically refusing to replace an
- * existing file unless asked. A signal during the write removes the temporary file. */
+ * An output is opened before any work is done (so a missing folder, a name too long or an
+ * existing file is reported at once), as an unnamed temporary file in the destination's folder
+ * (O_TMPFILE) where the file system allows it, else as a named one (.nnztmp-XXXXXX). The data
+ * is written, flushed, given the input's mode and times, and only then linked under its name --
+ * atomically refusing to replace an existing file unless asked. An unnamed temporary file
+ * vanishes with the process whatever kills it; a named one is removed on SIGINT/SIGTERM/SIGHUP
+ * (only SIGKILL can leave it behind, and only where O_TMPFILE is not supported). */
 #ifndef NNZIP_TOOLS_FILEIO_H
 #define NNZIP_TOOLS_FILEIO_H
 
@@ -10,21 +14,46 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Read all of path ("-" or NULL: standard input). On success returns 0, *data (free()) and
- * *len; *st gets the file's status (zeroed for stdin). On failure returns -1 with errno set,
- * or -2 when the path is not a regular file (a folder, a device): skip it. */
+/* Open path for reading ("-" or NULL: standard input). Returns 0 with *fd and *st (the
+ * status of what was opened, stdin included), -1 with errno set, or -2 (fd closed) when it is
+ * not a regular file (a folder, a device): skip it. */
+int open_input(const char *path, int *fd, struct stat *st);
+
+/* Read all of fd into *data (free()) and *len. hint: the expected size. 0 or -1/errno. */
+int read_all(int fd, uint8_t **data, size_t *len, size_t hint);
+
+/* open_input and read_all in one, the file closed after. Returns as open_input. */
 int read_whole(const char *path, uint8_t **data, size_t *len, struct stat *st);
 
-/* Write data to path via a temporary file. overwrite: replace an existing file (else fail with
- * EEXIST). src: the input's status, whose mode and times the output takes (NULL: defaults).
- * sync: fsync before the rename (when the input will be removed afterwards). 0 or -1/errno. */
-int write_atomic(const char *path, const uint8_t *data, size_t len, int overwrite,
-                 const struct stat *src, int sync);
+/* Whether path names the file st describes (the same device and inode: also through ./, a
+ * symbolic link or a hard link). errno-free: a path that does not exist is not the file. */
+int is_same_file(const char *path, const struct stat *st);
+
+typedef struct out_file {
+    int fd;           /* the temporary file, -1 when closed */
+    int named;        /* the temporary file has a name (no O_TMPFILE here) */
+    int overwrite;
+    char *path;       /* the final name */
+    char *dir;        /* its folder, "." for a bare name */
+} out_file;
+
+/* Check path and create the temporary output: fails (-1, errno) when path exists and
+ * overwrite is 0 (EEXIST), when it is a folder (EISDIR), its folder is missing or unwritable,
+ * or its name is too long. On failure nothing is left behind. */
+int out_open(out_file *of, const char *path, int overwrite);
+
+/* Write data, give the file src's mode and times (src NULL: defaults), fsync when sync is set,
+ * and move it under its final name. Closes of either way. 0 or -1/errno (nothing left behind,
+ * and no existing file replaced unless overwrite was given). */
+int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat *src, int sync);
+
+/* Drop the temporary output (after an error). NULL-safe and idempotent. */
+void out_abort(out_file *of);
 
 /* Write all of data to standard output. 0 or -1/errno. */
 int write_stdout(const uint8_t *data, size_t len);
 
-/* Install handlers so SIGINT/SIGTERM/SIGHUP remove a temporary file being written. */
+/* Install handlers so SIGINT/SIGTERM/SIGHUP remove a named temporary file being written. */
 void fileio_install_signal_cleanup(void);
 
 #endif

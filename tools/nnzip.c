@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ typedef struct options {
     const char *output, *model;
     const char *sets[MAX_SETS]; /* --set NAME=VALUE overrides of the preset, in order */
     int n_sets;
+    uint64_t mem_limit; /* decoding: refuse files whose model needs more bytes; 0 = none */
 } options;
 
 static const char *prog = "nnzip";
@@ -60,6 +62,7 @@ static void usage(FILE *f)
             "  -k, --keep          keep the input file (the default)\n"
             "      --rm            remove the input file after a successful write\n"
             "  -1 ... -9           compression level: preset of the model (default %d)\n"
+            "      --fast, --best  level 1, level 9\n"
             "  -m, --model=NAME    predictor:",
             prog, DEFAULT_LEVEL);
     for (const char *const *n = model_names(); *n; n++)
@@ -67,7 +70,11 @@ static void usage(FILE *f)
     fprintf(f, " (default %s)\n"
                "      --set=NAME=VAL  override one parameter of the preset (names: see -l on a\n"
                "                      .nnz file; stored in the header; repeatable)\n"
-               "  -T, --threads=N     worker threads, 1..256 (never changes the output)\n"
+               "  -T, --threads=N     worker threads, 1..256, 0 = one per core (never changes the\n"
+               "                      output)\n"
+               "  -M, --memlimit=SIZE decoding: refuse files that need more memory (SIZE in bytes,\n"
+               "                      or with KiB, MiB, GiB; 0 or max = no limit; default: the\n"
+               "                      most any level needs, %llu MiB; --memory=SIZE is the same)\n"
                "      --progress      show progress even when stderr is not a terminal\n"
                "      --no-progress   never show progress\n"
                "  -q, --quiet         no warnings or progress\n"
@@ -77,7 +84,7 @@ static void usage(FILE *f)
                "\nEnvironment: NNZIP_ISA=ref|avx2|avx512 forces one kernel path (for testing; the\n"
                "output is the same on every path).\n"
                "Exit status: 0 success, 1 error, 2 warning (a file was skipped).\n",
-            DEFAULT_MODEL);
+            DEFAULT_MODEL, (unsigned long long)((codec_preset_memory_max() + 1048575) >> 20));
 }
 
 static double now_seconds(void)
@@ -92,27 +99,28 @@ static double now_seconds(void)
 typedef struct progress {
     const char *name;
     double start, last;
-    int decoding, shown;
+    int shown, tty; /* tty: rewrite one line in place; else plain lines, no escape codes */
 } progress;
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t coded)
 {
     progress *p = ctx;
     double t = now_seconds();
-    if (t - p->last < 0.2 && done < total)
+    if (p->shown && t - p->last < (p->tty ? 0.2 : 1.0) && done < total)
         return;
     p->last = t;
     double el = t - p->start, rate = el > 0 ? done / el : 0;
     double eta = rate > 0 ? (total - done) / rate : 0;
     double bpb = done ? 8.0 * coded / done : 0;
-    fprintf(stderr, "\r%s: %5.1f%%  %7.1f kB/s  %.3f bpb  ETA %d:%02d ", p->name,
-            total ? 100.0 * done / total : 100.0, rate / 1000, bpb, (int)(eta / 60), (int)eta % 60);
+    fprintf(stderr, "%s%s: %5.1f%%  %7.1f kB/s  %.3f bpb  ETA %d:%02d%s", p->tty ? "\r" : "",
+            p->name, total ? 100.0 * done / total : 100.0, rate / 1000, bpb, (int)(eta / 60),
+            (int)eta % 60, p->tty ? " " : "\n");
     p->shown = 1;
 }
 
 static void progress_end(progress *p)
 {
-    if (p->shown)
+    if (p->shown && p->tty)
         fprintf(stderr, "\r\033[K");
 }
 
@@ -151,22 +159,35 @@ static char *output_name(const options *o, const char *in, int *warn)
     return strndup(in, n - strlen(SUFFIX));
 }
 
-static void list_file(const char *name, const uint8_t *data, size_t len)
+static double mib(uint64_t bytes)
+{
+    return bytes / 1048576.0;
+}
+
+/* MiB rounded up, for a --memlimit value that admits the file. */
+static unsigned long long mib_up(uint64_t bytes)
+{
+    return (unsigned long long)((bytes + 1048575) / 1048576);
+}
+
+/* Returns 0, or 1 after an error line. */
+static int list_file(const char *name, const uint8_t *data, size_t len)
 {
     fmt_header h;
     model_config cfg;
     nc_status st = codec_inspect(&h, &cfg, data, len);
     if (st != NC_OK) {
         fail(name, "%s", nc_status_str(st));
-        return;
+        return 1;
     }
-    const model_ops *ops = model_find_id(h.model_id);
+    const model_ops *ops = h.model_id == MODEL_STORED ? NULL : model_find_id(h.model_id);
     uint64_t params = 0, bytes = 0;
     if (ops)
         ops->size(&cfg, &params, &bytes);
-    printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of model state\n  params:",
-           name, ops ? ops->name : "stored (data did not compress)", h.level, (unsigned long long)params,
-           bytes / 1048576.0);
+    printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of memory to decode\n"
+           "  params:",
+           name, ops ? ops->name : "stored (data did not compress)", h.level,
+           (unsigned long long)params, mib(codec_model_memory(&cfg)));
     for (unsigned i = 0; i < h.n_params; i++) {
         const char *pn = model_param_name(h.params[i].key);
         float f;
@@ -181,6 +202,28 @@ static void list_file(const char *name, const uint8_t *data, size_t len)
     printf("\n  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
            (unsigned long long)h.orig_size, len, h.orig_size ? (double)h.orig_size / len : 0.0,
            h.orig_size ? 8.0 * len / h.orig_size : 0.0, h.orig_crc);
+    return 0;
+}
+
+/* Before decoding: the header is sound and its model fits the memory limit. 0, or 1 after an
+ * error line that names the memory the file needs. */
+static int check_decodable(const options *o, const char *name, const uint8_t *in, size_t len)
+{
+    fmt_header h;
+    model_config cfg;
+    nc_status st = codec_inspect(&h, &cfg, in, len);
+    if (st != NC_OK) {
+        fail(name, "%s", nc_status_str(st));
+        return 1;
+    }
+    uint64_t need = codec_model_memory(&cfg);
+    if (o->mem_limit && need > o->mem_limit) {
+        fail(name, "decoding needs %.1f MiB of memory, more than the limit of %.1f MiB "
+                   "(--memlimit=%lluMiB allows it)",
+             mib(need), mib(o->mem_limit), mib_up(need));
+        return 1;
+    }
+    return 0;
 }
 
 /* Returns 0 ok, 1 error, 2 warning. */
@@ -191,22 +234,24 @@ static int process(const options *o, const char *in_name)
     int from_stdin = !in_name || strcmp(in_name, "-") == 0;
     const char *shown = from_stdin ? "(stdin)" : in_name;
     int to_stdout = o->to_stdout || (from_stdin && !o->output);
-    int warn = 0, rc = 1;
+    int writes = o->mode == MODE_COMPRESS || o->mode == MODE_DECOMPRESS;
+    int warn = 0, rc = 1, fd = -1;
     char *out_name = NULL;
     uint8_t *in = NULL, *out = NULL;
     size_t in_len = 0, out_len = 0;
-    struct stat st;
+    struct stat st, so;
+    out_file of = { .fd = -1 };
 
     if (o->mode == MODE_COMPRESS && to_stdout && isatty(STDOUT_FILENO) && !o->force) {
         fail(NULL, "compressed data not written to a terminal (use -f to force, or redirect)");
         return 1;
     }
-    if ((o->mode == MODE_COMPRESS || o->mode == MODE_DECOMPRESS) && !to_stdout) {
+    if (writes && !to_stdout) {
         out_name = output_name(o, in_name, &warn);
         if (!out_name)
             return warn ? 2 : 1;
     }
-    int r = read_whole(from_stdin ? NULL : in_name, &in, &in_len, &st);
+    int r = open_input(from_stdin ? NULL : in_name, &fd, &st);
     if (r == -2) {
         if (!quiet)
             fail(shown, "not a regular file -- skipped");
@@ -217,16 +262,39 @@ static int process(const options *o, const char *in_name)
         fail(shown, "%s", strerror(errno));
         goto done;
     }
-    if (o->mode == MODE_LIST) {
-        list_file(shown, in, in_len);
-        rc = 0;
+    /* The output must never be the input (-o to itself, through ./, a link, or stdout
+     * redirected into it): refuse before reading or writing anything. */
+    if (writes && S_ISREG(st.st_mode)
+        && (to_stdout ? fstat(STDOUT_FILENO, &so) == 0 && so.st_dev == st.st_dev
+                            && so.st_ino == st.st_ino
+                      : is_same_file(out_name, &st))) {
+        fail(shown, "the output %s is the input itself: refusing to overwrite it",
+             to_stdout ? "(stdout)" : out_name);
         goto done;
     }
+    /* Every reason the output cannot be written is found now, not after the modelling. */
+    if (writes && !to_stdout && out_open(&of, out_name, o->force) != 0) {
+        if (errno == EEXIST)
+            fail(out_name, "already exists; use -f to overwrite");
+        else
+            fail(out_name, "%s", strerror(errno));
+        goto done;
+    }
+    if (read_all(fd, &in, &in_len, S_ISREG(st.st_mode) ? (size_t)st.st_size : 1 << 16) != 0) {
+        fail(shown, "%s", strerror(errno));
+        goto done;
+    }
+    if (o->mode == MODE_LIST) {
+        rc = list_file(shown, in, in_len);
+        goto done;
+    }
+    if (o->mode != MODE_COMPRESS && check_decodable(o, shown, in, in_len) != 0)
+        goto done;
 
-    progress pr = { .name = shown, .start = now_seconds(), .decoding = o->mode != MODE_COMPRESS };
     int show = o->verbosity > 0 && (o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO)));
+    progress pr = { .name = shown, .start = now_seconds(), .tty = isatty(STDERR_FILENO) };
     codec_opts co = { .env = { .threads = o->threads }, .progress = show ? progress_cb : NULL,
-                      .progress_ctx = &pr };
+                      .progress_ctx = &pr, .mem_limit = o->mem_limit };
     nc_status s;
     uint64_t orig = 0;
     if (o->mode == MODE_COMPRESS) {
@@ -236,10 +304,19 @@ static int process(const options *o, const char *in_name)
         cfg.level = (uint8_t)o->level;
         if (apply_sets(&cfg, ops, o) != 0)
             goto done;
+        uint64_t need = codec_model_memory(&cfg), dflt = codec_preset_memory_max();
+        if (need > dflt && !quiet)
+            fail(shown, "warning: decoding will need %.1f MiB, more than the default limit of "
+                        "%.1f MiB: decode with --memlimit=%lluMiB",
+                 mib(need), mib(dflt), mib_up(need));
+        if (show)
+            progress_cb(&pr, 0, in_len, 0); /* at once: a large model takes a while to start */
         s = codec_compress(&out, &out_len, in, in_len, &cfg, &co);
         orig = in_len;
     } else {
         uint64_t n = 0;
+        if (show)
+            progress_cb(&pr, 0, 1, 0);
         s = codec_decompress(&out, &n, in, in_len, &co);
         out_len = (size_t)n;
         orig = n;
@@ -251,8 +328,7 @@ static int process(const options *o, const char *in_name)
     }
     if (o->mode != MODE_TEST) {
         int w = to_stdout ? write_stdout(out, out_len)
-                          : write_atomic(out_name, out, out_len, o->force, from_stdin ? NULL : &st,
-                                         o->remove_input);
+                          : out_commit(&of, out, out_len, from_stdin ? NULL : &st, o->remove_input);
         if (w != 0) {
             if (errno == EEXIST)
                 fail(out_name, "already exists; use -f to overwrite");
@@ -276,6 +352,9 @@ static int process(const options *o, const char *in_name)
     }
     rc = 0;
 done:
+    out_abort(&of);
+    if (fd > STDIN_FILENO)
+        close(fd);
     free(in);
     free(out);
     free(out_name);
@@ -293,6 +372,36 @@ static int parse_int(const char *s, int lo, int hi, int *v)
         return -1;
     *v = (int)x;
     return 0;
+}
+
+/* "123", "64MiB", "1.5GiB" ("K"/"M"/"G", "KB"/"MB"/"GB" and lower case too mean powers of
+ * 1024, as in xz), "max" or "0" (no limit: 0). */
+static int parse_size(const char *s, uint64_t *v)
+{
+    if (strcmp(s, "max") == 0) {
+        *v = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || end == s || !(x >= 0) || s[0] == '-')
+        return -1;
+    static const struct { const char *suffix; double scale; } units[] = {
+        { "", 1 }, { "k", 1024 }, { "K", 1024 }, { "KB", 1024 }, { "KiB", 1024 },
+        { "m", 1048576 }, { "M", 1048576 }, { "MB", 1048576 }, { "MiB", 1048576 },
+        { "g", 1073741824 }, { "G", 1073741824 }, { "GB", 1073741824 }, { "GiB", 1073741824 },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            double b = x * units[i].scale;
+            if (b >= 18446744073709551615.0)
+                return -1;
+            *v = (uint64_t)b;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* Value of an option that takes one: attached ("-T2", "--threads=2") or the next argument. */
@@ -327,8 +436,18 @@ static int set_value_option(options *o, char opt, const char *v)
         o->sets[o->n_sets++] = v;
         return 0;
     case 'T':
-        if (parse_int(v, 1, 256, &o->threads) != 0) {
-            fail(NULL, "threads must be 1..256, not '%s'", v);
+        if (parse_int(v, 0, 256, &o->threads) != 0) {
+            fail(NULL, "threads must be 0..256 (0: one per core), not '%s'", v);
+            return -1;
+        }
+        if (o->threads == 0) {
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            o->threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
+        }
+        return 0;
+    case 'M':
+        if (parse_size(v, &o->mem_limit) != 0) {
+            fail(NULL, "memory limit '%s': give bytes, or a number with KiB, MiB or GiB (or max)", v);
             return -1;
         }
         return 0;
@@ -387,6 +506,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
         { "keep", 'k' },     { "quiet", 'q' },      { "verbose", 'v' },    { "help", 'h' },
         { "version", 'V' },  { "output", 'o' },     { "model", 'm' },      { "threads", 'T' },
         { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' }, { "set", 'S' },
+        { "fast", '1' },     { "best", '9' },       { "memlimit", 'M' },   { "memory", 'M' },
     };
     int only_files = 0;
     *n_files = 0;
@@ -416,7 +536,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             shorts[0] = longs[k].opt;
             flags = shorts;
             attached = eq ? eq + 1 : NULL;
-            if (attached && !strchr("omTS", shorts[0])) {
+            if (attached && !strchr("omTSM", shorts[0])) {
                 fail(NULL, "option '--%s' takes no value", longs[k].name);
                 return 1;
             }
@@ -437,7 +557,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'N': o->progress = 0; break;
             case 'h': usage(stdout); return -1;
             case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
-            case 'o': case 'm': case 'T': case 'S': {
+            case 'o': case 'm': case 'T': case 'S': case 'M': {
                 const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
                 if (!v || set_value_option(o, *f, v) != 0)
                     return 1;
@@ -445,7 +565,13 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
                 break;
             }
             default:
-                if (*f >= '1' && *f <= '9') {
+                if (*f >= '0' && *f <= '9') { /* a level: one digit 1..9, never -19 read as -9 */
+                    size_t n = strspn(f, "0123456789");
+                    if (n != 1 || *f == '0') {
+                        fail(NULL, "unknown level '-%.*s' (levels are -1 ... -9, --fast, --best)",
+                             (int)n, f);
+                        return 1;
+                    }
                     o->level = *f - '0';
                     break;
                 }
@@ -460,7 +586,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
 int main(int argc, char **argv)
 {
     options o = { .mode = MODE_COMPRESS, .verbosity = 1, .level = DEFAULT_LEVEL, .threads = 1,
-                  .progress = -1, .model = DEFAULT_MODEL };
+                  .progress = -1, .model = DEFAULT_MODEL, .mem_limit = codec_preset_memory_max() };
     char **files = calloc((size_t)argc + 1, sizeof *files);
     int n_files = 0;
     if (!files)

@@ -36,5 +36,22 @@ out = {
     "bad-checksum.nnz": stored[:-1] + bytes([stored[-1] ^ 0x40]),
     "bad-payload.nnz": good[: n + 5] + bytes([good[n + 5] ^ 0x10]) + good[n + 6:],
 }
+
+
+def with_params(b, changes):
+    """The file b with some parameter values changed (keys must exist), header resealed."""
+    b = bytearray(b)
+    for i in range(struct.unpack_from("<H", b, 28)[0]):
+        key = struct.unpack_from("<H", b, FIXED + 6 * i)[0]
+        if key in changes:
+            struct.pack_into("<I", b, FIXED + 6 * i + 2, changes[key])
+    return reseal(bytes(b))
+
+
+# Sound headers whose models would allocate gigabytes: refused by the default memory limit
+# before anything is allocated (keys 32 layers, 33 hidden, 47 d_model, 51 d_inner).
+out["bad-memory-lstm.nnz"] = with_params(open("good-lstm.txt.nnz", "rb").read(), {32: 4, 33: 2048})
+out["bad-memory-transformer.nnz"] = with_params(
+    open("good-transformer.txt.nnz", "rb").read(), {32: 8, 47: 1024, 51: 4096})
 for name, data in out.items():
     open(name, "wb").write(data)

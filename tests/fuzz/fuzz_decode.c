@@ -1,5 +1,6 @@
 /* Fuzz target for the decoder and the container parser: any input must give NC_OK with the
- * checksum verified, or an error -- never a crash, a hang, a leak or an unbounded allocation.
+ * checksum verified, or an error -- never a crash, a hang, a leak or an allocation beyond the
+ * memory limit.
  *
  * Built two ways: with clang -fsanitize=fuzzer (cmake -DNNZIP_FUZZ=ON) it is a libFuzzer target;
  * otherwise the main() below replays the files named on the command line (the committed corpus
@@ -14,7 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const codec_opts opts = { .env = { .threads = 1 } };
+    /* The command's default memory limit: without it a crafted header makes the decoder
+     * allocate gigabytes (tests/data/bad-memory-*.nnz). */
+    static codec_opts opts = { .env = { .threads = 1 } };
+    if (!opts.mem_limit)
+        opts.mem_limit = codec_preset_memory_max();
     uint8_t *out;
     uint64_t out_len;
     nc_status st = codec_decompress(&out, &out_len, data, size, &opts);
