@@ -120,6 +120,15 @@ static void test_mem_limit(void)
     CHECK(codec_model_memory(&c) > codec_preset_memory_max());
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#ifndef SANITIZED /* the sanitizer's shadow memory would count as the model's */
 /* Encode and decode n bytes in a child, which reports its peak RSS through a pipe: it must stay
  * within the model's bound plus the buffers and what the process held before (run this before
  * anything large, so that is small). */
@@ -178,19 +187,12 @@ static void test_memory_bound(void)
     preset(&c, "order2", 5);
     check_rss("order2 -5", &c, 100000);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
 #endif
 
 int main(void)
 {
 #ifndef SANITIZED
-    test_memory_bound(); /* the sanitizer's shadow memory would count as the model's */
+    test_memory_bound();
 #else
     printf("test_memory_bound skipped: peak RSS is not the model's under AddressSanitizer\n");
 #endif
