@@ -266,14 +266,14 @@ check "a file beyond the default limit is written with a warning naming --memlim
 expect_error "...and refused by the default limit" "decoding needs" "$BIN" -t bigmem.nnz
 
 # ---- progress ---------------------------------------------------------------------------------
-"$BIN" -f --progress -o prog.nnz deftext 2>prog.txt
+"$NNZIP" -f --progress -o prog.nnz text 2>prog.txt
 check "--progress into a file: plain lines" sh -c "grep -q '%.*kB/s' prog.txt && ! grep -q \"\$(printf '\\r')\" prog.txt && ! grep -q \"\$(printf '\\033')\" prog.txt"
 if script -qec "true" /dev/null >/dev/null 2>&1; then
-    script -qec "'$BIN' -f -o progtty.nnz deftext" /dev/null >progtty.txt 2>&1
+    script -qec "'$NNZIP' -f -o progtty.nnz deftext" /dev/null >progtty.txt 2>&1
     # a line before the end (under 100 %): the old rule showed one only after 128 kB
     check "on a terminal the progress line shows from the start of a small file" grep -q '[^0-9][0-9]\{1,2\}\.[0-9]%.*kB/s' progtty.txt
 fi
-"$BIN" -f -o noprog.nnz deftext 2>noprog.txt
+"$NNZIP" -f -o noprog.nnz deftext 2>noprog.txt
 check "no progress on a non-terminal without --progress" test ! -s noprog.txt
 
 # ---- kill -9 at any moment: no temporary file, nothing partial under the final name ------------

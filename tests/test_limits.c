@@ -57,6 +57,20 @@ static void check_bound(const char *name, int level, const uint8_t *in, size_t n
     free(back);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#ifdef SANITIZED
+#define SANITIZED_RUN 1
+#else
+#define SANITIZED_RUN 0
+#endif
+
 static void test_worst_case(void)
 {
     CHECK(codec_compress_bound(0) == 34 && codec_compress_bound(1000) == 1034);
@@ -71,6 +85,8 @@ static void test_worst_case(void)
     for (const char *const *name = model_names(); *name; name++) {
         for (int level = 1; level <= 9; level++) {
             int all = level == 1 || level == 5 || level == 9;
+            if (!all && SANITIZED_RUN)
+                continue; /* the sanitizers make the networks 10x slower: first, default, last */
             for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
                 if (sizes[i] > 1000 && !all)
                     continue;
@@ -119,14 +135,6 @@ static void test_mem_limit(void)
     model_config_set(&c, MP_HIDDEN, 2048);
     CHECK(codec_model_memory(&c) > codec_preset_memory_max());
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
 
 #ifndef SANITIZED /* the sanitizer's shadow memory would count as the model's */
 /* Encode and decode n bytes in a child, which reports its peak RSS through a pipe: it must stay
