@@ -56,6 +56,17 @@ for f in one deftext; do
     check "transformer: compress $f" "$BIN" -q -k -1 --model transformer -o "$f.trf.nnz" "$f"
     check "transformer: round trip $f" sh -c "'$BIN' -dc '$f.trf.nnz' | cmp -s - '$f'"
 done
+head -c 100000 zeros >zeros100k
+for lv in 1 5 9; do
+    for f in one allbytes deftext zeros100k; do
+        check "cm -$lv: compress $f" "$BIN" -q -k -f -$lv --model cm -o "$f.cm.nnz" "$f"
+        check "cm -$lv: round trip $f" sh -c "'$BIN' -dc '$f.cm.nnz' | cmp -s - '$f'"
+    done
+done
+check "cm: zeros compress" test "$(stat -c %s zeros100k.cm.nnz)" -le 120
+check "-l shows cm, its parameters and memory" sh -c "'$BIN' -l deftext.cm.nnz | grep -q 'model cm, level 9.*MiB' && '$BIN' -l deftext.cm.nnz | grep -q 'cm_hash=.*cm_apm='"
+check "--set on cm is stored and decodes" sh -c "'$BIN' -q -f -k -2 --model cm --set cm_rate=9 -o cmset.nnz deftext && '$BIN' -l cmset.nnz | grep -q 'cm_rate=9' && '$BIN' -dc cmset.nnz | cmp -s - deftext"
+expect_error "--set out of range (cm)" "out of range" "$BIN" -q -f --model cm --set cm_hash=99 deftext
 check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf.nnz | grep -q 'model transformer.*' && '$BIN' -l deftext.trf.nnz | grep -q 'd_model=.*memory='"
 check "--set on the transformer" "$BIN" -q -f -k -1 --model transformer --set memory=5 --set=pos_slope=0.25 -o trfset.nnz deftext
 check "--set on the transformer is stored and decodes" sh -c "'$BIN' -l trfset.nnz | grep -q 'memory=5 .*pos_slope=0.25' && '$BIN' -dc trfset.nnz | cmp -s - deftext"

@@ -38,13 +38,14 @@
 #define CM_W_INIT 12000
 #define CM_MATCH_CONTEXTS 32
 
-static const uint32_t mixer_sets[3] = { 256, 256, 16 * 8 }; /* c0, c1, match bucket x bit */
+/* c0; c1; match bucket x bit position; contexts seen x bit position */
+static const uint32_t mixer_sets[4] = { 256, 256, 16 * 8, 32 * 8 };
 
 typedef struct cm {
     model base;
     cm_params p;
     uint32_t n_ctx, n_in, n_mix;
-    uint8_t mixer_kind[3];  /* selector of each first-layer mixer (index into mixer_sets) */
+    uint8_t mixer_kind[4];  /* selector of each first-layer mixer (index into mixer_sets) */
     cm_logistic lg;
     cm_states st;
     cm_recip rc;
@@ -63,8 +64,8 @@ typedef struct cm {
     cm_statemap msm;
     uint32_t msm_p[CM_MATCH_CONTEXTS];
     uint16_t msm_n[CM_MATCH_CONTEXTS];
-    cm_mixer mix[3], final;
-    int32_t w1[(256 + 256 + 128) * CM_INPUTS], wf[4];
+    cm_mixer mix[4], final;
+    int32_t w1[(256 + 256 + 128 + 256) * CM_INPUTS], wf[256 * 5];
     cm_apm apm[3];
     uint16_t apm1_t[256 * 33];
     uint32_t apm3_cx;       /* hashed order-3 part of the third APM's context */
@@ -72,8 +73,8 @@ typedef struct cm {
     uint32_t c0;            /* partial byte with a leading 1 */
     unsigned bits, node;    /* bits known; node of the nibble's tree (1..15) */
     /* the last prediction, for learning */
-    int32_t x[CM_INPUTS], fx[4];
-    uint32_t mix_p[3], p_mix, match_cx;
+    int32_t x[CM_INPUTS], fx[5];
+    uint32_t mix_p[4], p_mix, match_cx, seen;
     int match_bit;
     uint8_t *region;        /* the one large allocation */
 } cm;
@@ -105,13 +106,19 @@ static void cm_destroy(model *m)
     free(x);
 }
 
-/* At a nibble boundary: each context's slot for the coming nibble. */
+/* At a nibble boundary: each context's slot for the coming nibble. The buckets are prefetched
+ * first, so their cache misses overlap. */
 static void lookup_slots(cm *x)
 {
+    uint64_t b[CM_MAX_CONTEXTS], h[CM_MAX_CONTEXTS];
     for (uint32_t i = 0; i < x->n_ctx; i++) {
-        uint64_t h = x->bits ? cm_hash(x->ctx_hash[i], x->c0) : x->ctx_hash[i];
-        x->slot[i] = cm_hashtab_find(&x->ht, h);
+        uint64_t c = x->ctx_hash[i];
+        h[i] = x->bits ? cm_hash(c, x->c0) : c;
+        b[i] = x->bits ? cm_hashtab_bucket2(&x->ht, c, h[i]) : cm_hashtab_bucket(&x->ht, c);
+        cm_hashtab_prefetch(&x->ht, b[i]);
     }
+    for (uint32_t i = 0; i < x->n_ctx; i++)
+        x->slot[i] = cm_hashtab_find(&x->ht, b[i], h[i]);
     x->node = 1;
 }
 
@@ -130,6 +137,10 @@ static void byte_done(cm *x, uint8_t c)
     n += cm_binary_contexts(&x->rec, h, g, out + n);
     if (g & CM_G_INDIRECT)
         n += cm_indirect_contexts(&x->ind, h, out + n);
+    /* the mixers learn faster at first: rate * (1 + 7 / (1 + pos / 2^14)) */
+    int32_t rate = (int32_t)x->p.rate + (int32_t)((uint64_t)x->p.rate * 7 * 16384 / (16384 + h->pos));
+    for (uint32_t j = 0; j < x->n_mix; j++)
+        x->mix[j].rate = rate;
     x->apm3_cx = (uint32_t)(cm_mix64(h->c4 & 0xFFFFFF) & 1023) << 8;
     x->c0 = 1;
     x->bits = 0;
@@ -186,7 +197,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     }
     cm_statemap_init(&x->msm, x->msm_p, x->msm_n, CM_MATCH_CONTEXTS, CM_SM_LIMIT);
     int32_t *w = x->w1;
-    for (unsigned k = 0; k < 3; k++) {
+    for (unsigned k = 0; k < 4; k++) {
         if (!(p.mixers >> k & 1))
             continue;
         x->mixer_kind[x->n_mix] = (uint8_t)k;
@@ -194,7 +205,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
         w += mixer_sets[k] * x->n_in;
         x->n_mix++;
     }
-    cm_mixer_init(&x->final, x->wf, x->n_mix + 1, 1, (int32_t)p.rate, 65536 / (int32_t)x->n_mix);
+    cm_mixer_init(&x->final, x->wf, x->n_mix + 1, 256, (int32_t)p.rate, 65536 / (int32_t)x->n_mix);
     cm_apm_init(&x->apm[0], x->apm1_t, 256, CM_APM_RATE, &x->lg);
     if (p.apm >= 2)
         cm_apm_init(&x->apm[1], apm2_t, 65536, CM_APM_RATE, &x->lg);
@@ -214,7 +225,8 @@ static uint32_t mixer_select(const cm *x, unsigned kind)
     switch (kind) {
     case 0: return x->c0;
     case 1: return x->hist.c4 & 0xFF;
-    default: return cm_match_bucket(x->match.len) * 8 + x->bits;
+    case 2: return cm_match_bucket(x->match.len) * 8 + x->bits;
+    default: return x->seen * 8 + x->bits;
     }
 }
 
@@ -222,8 +234,10 @@ static uint32_t cm_bit_predict(model *m)
 {
     cm *x = (cm *)m;
     int32_t *in = x->x;
+    x->seen = 0;
     for (uint32_t i = 0; i < x->n_ctx; i++) {
         unsigned s = x->slot[i][x->node];
+        x->seen += s != 0;
         int32_t v = cm_stretch(&x->lg, cm_statemap_p(&x->sm[i], s));
         in[2 * i] = v;
         in[2 * i + 1] = x->deterministic[s] ? v : 0;
@@ -246,7 +260,7 @@ static uint32_t cm_bit_predict(model *m)
     }
     if (x->n_mix > 1) {
         x->fx[x->n_mix] = CM_BIAS;
-        x->p_mix = cm_squash(&x->lg, cm_mixer_dot(&x->final, x->fx, 0));
+        x->p_mix = cm_squash(&x->lg, cm_mixer_dot(&x->final, x->fx, x->c0));
     } else {
         x->p_mix = x->mix_p[0];
     }
@@ -301,7 +315,7 @@ static void cm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     if (cm_params_get(c, &p) != NC_OK)
         return;
     uint32_t n_in = 2 * cm_context_count(p.contexts) + 3, sets = 0;
-    for (unsigned k = 0; k < 3; k++)
+    for (unsigned k = 0; k < 4; k++)
         if (p.mixers >> k & 1)
             sets += mixer_sets[k];
     *params = (uint64_t)sets * n_in; /* mixer weights; the rest are counts and maps */

@@ -13,10 +13,10 @@ void cm_hashtab_init(cm_hashtab *h, uint8_t *t, unsigned bits, const cm_states *
     }
 }
 
-uint8_t *cm_hashtab_find(cm_hashtab *h, uint64_t x)
+uint8_t *cm_hashtab_find(cm_hashtab *h, uint64_t bucket, uint64_t x)
 {
     uint8_t check = (uint8_t)(x >> 56);
-    uint8_t *b = h->t + (x & h->mask) * (CM_SLOT * CM_BUCKET_SLOTS);
+    uint8_t *b = h->t + bucket * (CM_SLOT * CM_BUCKET_SLOTS);
     for (unsigned i = 0; i < CM_BUCKET_SLOTS; i++)
         if (b[i * CM_SLOT] == check)
             return b + i * CM_SLOT;

@@ -7,20 +7,23 @@ typedef struct cm_level {
     uint8_t hash_bits, match_bits, history_bits, contexts, mixers, apm;
 } cm_level;
 
+#define TEXT (CM_G_ORDERS | CM_G_HIGH | CM_G_WORD)
+#define FAST_MIX (CM_MIX_C0 | CM_MIX_SEEN)
+
 static const cm_level levels[9] = {
-    /* hash match history contexts                                        mixers        apm */
-    { 22, 20, 22, CM_G_ORDERS | CM_G_HIGH | CM_G_WORD,                     CM_MIX_C0,    2 },
-    { 22, 20, 22, CM_G_ORDERS | CM_G_HIGH | CM_G_LONG | CM_G_WORD,         CM_MIX_C0,    2 },
-    { 23, 21, 23, CM_G_ALL & ~(CM_G_COLUMN | CM_G_SPARSE | CM_G_RECORD),   CM_MIX_C0 | CM_MIX_MATCH, 2 },
-    { 23, 21, 23, CM_G_ALL & ~CM_G_COLUMN,                                CM_MIX_ALL,   2 },
-    { 24, 22, 24, CM_G_ALL,                                               CM_MIX_ALL,   3 },
-    { 24, 22, 24, CM_G_ALL,                                               CM_MIX_ALL,   3 },
-    { 25, 22, 24, CM_G_ALL,                                               CM_MIX_ALL,   3 },
-    { 25, 22, 25, CM_G_ALL,                                               CM_MIX_ALL,   3 },
-    { 25, 23, 26, CM_G_ALL,                                               CM_MIX_ALL,   3 },
+    /* hash match history contexts                                   mixers             apm */
+    { 22, 20, 22, TEXT,                                              FAST_MIX,          2 },
+    { 22, 20, 22, TEXT | CM_G_LONG,                                  FAST_MIX,          2 },
+    { 23, 21, 23, TEXT | CM_G_LONG | CM_G_SPARSE | CM_G_INDIRECT,    FAST_MIX | CM_MIX_C1, 2 },
+    { 23, 21, 23, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    { 24, 22, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    { 24, 23, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    { 25, 23, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    { 25, 23, 25, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    { 25, 24, 26, CM_G_ALL,                                          CM_MIX_ALL,        3 },
 };
 
-#define CM_RATE 6
+#define CM_RATE 3
 
 nc_status cm_preset(model_config *c, int level)
 {
