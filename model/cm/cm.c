@@ -24,18 +24,20 @@
 #include "hashtab.h"
 #include "match.h"
 #include "mixer.h"
+#include "runmap.h"
 #include "models.h"
 #include "squash.h"
 #include "state.h"
 #include "statemap.h"
 
-#define CM_INPUTS (2 * CM_MAX_CONTEXTS + 3) /* two per context, two for the match, a bias */
+#define CM_INPUTS (3 * CM_MAX_CONTEXTS + 3) /* three per context, two for the match, a bias */
+#define CM_RUN_CONTEXTS 32 /* run length bucket x expected bit */
 #define CM_BIAS 256
 #define CM_SM_LIMIT 1023
 #define CM_APM_RATE 7
 #define CM_APM3_CONTEXTS (1024 * 256)
 #define CM_P_MIN 4 /* the final probability is clamped to [CM_P_MIN, 65536 - CM_P_MIN] */
-#define CM_W_INIT 12000
+#define CM_W_INIT 4000
 #define CM_MATCH_CONTEXTS 32
 
 /* c0; c1; match bucket x bit position; contexts seen x bit position */
@@ -61,6 +63,13 @@ typedef struct cm {
     cm_statemap sm[CM_MAX_CONTEXTS];
     uint32_t sm_p[CM_MAX_CONTEXTS][256];
     uint16_t sm_n[CM_MAX_CONTEXTS][256];
+    cm_runmap runs;
+    uint32_t *run[CM_MAX_CONTEXTS]; /* each context's run entry for this byte */
+    int run_bit[CM_MAX_CONTEXTS];
+    uint32_t run_cx[CM_MAX_CONTEXTS];
+    cm_statemap rsm[CM_MAX_CONTEXTS];
+    uint32_t rsm_p[CM_MAX_CONTEXTS][CM_RUN_CONTEXTS];
+    uint16_t rsm_n[CM_MAX_CONTEXTS][CM_RUN_CONTEXTS];
     cm_statemap msm;
     uint32_t msm_p[CM_MATCH_CONTEXTS];
     uint16_t msm_n[CM_MATCH_CONTEXTS];
@@ -81,7 +90,8 @@ typedef struct cm {
 
 uint64_t cm_region_bytes(const cm_params *p)
 {
-    uint64_t b = ((uint64_t)CM_SLOT << p->hash_bits) + ((uint64_t)4 << p->match_bits)
+    uint64_t b = ((uint64_t)CM_SLOT << p->hash_bits) + ((uint64_t)4 << (p->hash_bits - 3))
+                 + ((uint64_t)4 << p->match_bits)
                  + ((uint64_t)1 << p->history_bits);
     if (p->apm >= 2)
         b += 65536 * 33 * 2;
@@ -122,6 +132,15 @@ static void lookup_slots(cm *x)
     x->node = 1;
 }
 
+/* At a byte boundary: each context's run entry (prefetched first, like the slots). */
+static void find_runs(cm *x)
+{
+    for (uint32_t i = 0; i < x->n_ctx; i++)
+        cm_runmap_prefetch(&x->runs, x->ctx_hash[i]);
+    for (uint32_t i = 0; i < x->n_ctx; i++)
+        x->run[i] = cm_runmap_find(&x->runs, x->ctx_hash[i]);
+}
+
 /* After a whole byte: the history, the match model and every context hash. */
 static void byte_done(cm *x, uint8_t c)
 {
@@ -130,6 +149,8 @@ static void byte_done(cm *x, uint8_t c)
     h->pos++;
     h->c4 = h->c4 << 8 | c;
     cm_match_byte(&x->match, h->pos);
+    for (uint32_t i = 0; i < x->n_ctx; i++)
+        cm_runmap_update(x->run[i], c);
     unsigned g = x->p.contexts, n = 0;
     uint64_t *out = x->ctx_hash;
     n += cm_orders_contexts(h, g, out + n);
@@ -144,6 +165,7 @@ static void byte_done(cm *x, uint8_t c)
     x->apm3_cx = (uint32_t)(cm_mix64(h->c4 & 0xFFFFFF) & 1023) << 8;
     x->c0 = 1;
     x->bits = 0;
+    find_runs(x);
     lookup_slots(x);
 }
 
@@ -169,6 +191,8 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     uint8_t *r = x->region;
     uint8_t *table = r;
     r += (size_t)CM_SLOT << p.hash_bits;
+    uint32_t *rtab = (uint32_t *)(void *)r;
+    r += (size_t)4 << (p.hash_bits - 3);
     uint32_t *mtab = (uint32_t *)(void *)r;
     r += (size_t)4 << p.match_bits;
     x->hist.buf = r;
@@ -186,12 +210,14 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     cm_states_init(&x->st);
     cm_recip_init(&x->rc);
     cm_hashtab_init(&x->ht, table, p.hash_bits, &x->st);
+    cm_runmap_init(&x->runs, rtab, p.hash_bits - 3);
     cm_match_init(&x->match, x->hist.buf, p.history_bits, mtab, p.match_bits);
     for (unsigned s = 0; s < 256; s++)
         x->deterministic[s] = (x->st.n0[s] == 0) != (x->st.n1[s] == 0);
     x->n_ctx = cm_context_count(p.contexts);
-    x->n_in = 2 * x->n_ctx + 3;
+    x->n_in = 3 * x->n_ctx + 3;
     for (uint32_t i = 0; i < x->n_ctx; i++) {
+        cm_statemap_init(&x->rsm[i], x->rsm_p[i], x->rsm_n[i], CM_RUN_CONTEXTS, CM_SM_LIMIT);
         cm_statemap_init(&x->sm[i], x->sm_p[i], x->sm_n[i], 256, CM_SM_LIMIT);
         cm_statemap_init_states(&x->sm[i], &x->st);
     }
@@ -216,6 +242,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     for (uint32_t i = 0; i < x->n_ctx; i++) /* before the first byte every context hash is 0 */
         x->ctx_hash[i] = cm_hash(1000 + i, 0);
     lookup_slots(x);
+    find_runs(x);
     *out = &x->base;
     return NC_OK;
 }
@@ -239,10 +266,19 @@ static uint32_t cm_bit_predict(model *m)
         unsigned s = x->slot[i][x->node];
         x->seen += s != 0;
         int32_t v = cm_stretch(&x->lg, cm_statemap_p(&x->sm[i], s));
-        in[2 * i] = v;
-        in[2 * i + 1] = x->deterministic[s] ? v : 0;
+        in[3 * i] = v;
+        in[3 * i + 1] = x->deterministic[s] ? v : 0;
+        uint32_t e = *x->run[i];
+        int b = x->run_bit[i] = cm_run_bit(e, x->c0, x->bits);
+        if (b >= 0) {
+            uint32_t n = e & 0xFF;
+            x->run_cx[i] = (n < 15 ? n : 15) * 2 + (uint32_t)b;
+            in[3 * i + 2] = cm_stretch(&x->lg, cm_statemap_p(&x->rsm[i], x->run_cx[i]));
+        } else {
+            in[3 * i + 2] = 0;
+        }
     }
-    uint32_t k = 2 * x->n_ctx;
+    uint32_t k = 3 * x->n_ctx;
     x->match_bit = cm_match_bit(&x->match, x->c0, x->bits);
     if (x->match_bit >= 0) {
         uint32_t len = x->match.len < 32 ? x->match.len : 32;
@@ -287,6 +323,8 @@ static void cm_bit_update(model *m, int y)
         uint8_t *sp = &x->slot[i][x->node];
         cm_statemap_update(&x->sm[i], &x->rc, *sp, y);
         *sp = x->st.next[*sp][y];
+        if (x->run_bit[i] >= 0)
+            cm_statemap_update(&x->rsm[i], &x->rc, x->run_cx[i], y);
     }
     if (x->match_bit >= 0) {
         cm_statemap_update(&x->msm, &x->rc, x->match_cx, y);
@@ -314,7 +352,7 @@ static void cm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     *params = *bytes = 0;
     if (cm_params_get(c, &p) != NC_OK)
         return;
-    uint32_t n_in = 2 * cm_context_count(p.contexts) + 3, sets = 0;
+    uint32_t n_in = 3 * cm_context_count(p.contexts) + 3, sets = 0;
     for (unsigned k = 0; k < 4; k++)
         if (p.mixers >> k & 1)
             sets += mixer_sets[k];

@@ -1,7 +1,8 @@
 /* Logistic mixer with context-selected weight sets (see mixer.h). */
 #include "mixer.h"
 
-#define W_MAX (1 << 23)
+#define W_MAX (1 << 19)
+#define ERR_MAX (1 << 19)
 
 _Static_assert((-3 >> 1) == -2, "the mixers need an arithmetic right shift of negative values");
 
@@ -18,20 +19,28 @@ void cm_mixer_init(cm_mixer *m, int32_t *w, uint32_t n, uint32_t sets, int32_t r
 
 int32_t cm_mixer_dot(cm_mixer *m, const int32_t *x, uint32_t s)
 {
-    const int32_t *w = m->sel = m->w + (uint64_t)s * m->n;
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < m->n; i++)
-        sum += (int64_t)w[i] * x[i];
-    sum >>= 16;
-    return sum > CM_ST_MAX ? CM_ST_MAX : sum < -CM_ST_MAX ? -CM_ST_MAX : (int32_t)sum;
+    const int32_t *restrict w = m->sel = m->w + (uint64_t)s * m->n;
+    const int32_t *restrict in = x;
+    uint32_t n = m->n;
+    /* |w x| <= 2^19 * 2^11: each product fits in 32 bits, and after >> 8 a sum of up to 2^9 of
+     * them does too (exact integer maths: any evaluation order gives the same sum) */
+    int32_t sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += (w[i] * in[i]) >> 8;
+    sum >>= 8;
+    return sum > CM_ST_MAX ? CM_ST_MAX : sum < -CM_ST_MAX ? -CM_ST_MAX : sum;
 }
 
 void cm_mixer_learn(cm_mixer *m, const int32_t *x, uint32_t p16, int y)
 {
     int32_t err = (((int32_t)y << 12) - (int32_t)(p16 >> 4)) * m->rate;
-    int32_t *w = m->sel;
-    for (uint32_t i = 0; i < m->n; i++) {
-        int32_t v = w[i] + ((x[i] * err + 8192) >> 14); /* |x * err| < 2^31: rate <= 64 */
+    /* |x| <= 2047 and |err| <= 2^19 keep x * err within int32 whatever the rate */
+    err = err > ERR_MAX ? ERR_MAX : err < -ERR_MAX ? -ERR_MAX : err;
+    int32_t *restrict w = m->sel;
+    const int32_t *restrict in = x;
+    uint32_t n = m->n;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t v = w[i] + ((in[i] * err + 8192) >> 14);
         w[i] = v > W_MAX ? W_MAX : v < -W_MAX ? -W_MAX : v;
     }
 }
