@@ -9,7 +9,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 # File handling does not depend on the model: most checks run the fast order2 model through a
-# wrapper (-m is ignored when decoding); the default model (lstm) gets its own round trips below.
+# wrapper (-m is ignored when decoding); the default model (cm) and lstm get their own round trips below.
 NNZIP="$WORK/nnzip-order2"
 printf '#!/bin/sh\nexec "%s" -m order2 "$@"\n' "$BIN" >"$NNZIP" && chmod +x "$NNZIP"
 pass=0 fail=0
@@ -51,7 +51,9 @@ for f in one allbytes deftext; do
     check "default model: compress $f" "$BIN" -q -k -o "$f.def.nnz" "$f"
     check "default model: round trip $f" sh -c "'$BIN' -dc '$f.def.nnz' | cmp -s - '$f'"
 done
-check "default model is lstm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model lstm'"
+check "default model is cm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model cm, level 5'"
+check "lstm: compress deftext" "$BIN" -q -k -1 --model lstm -o deftext.lstm.nnz deftext
+check "lstm: round trip deftext" sh -c "'$BIN' -dc deftext.lstm.nnz | cmp -s - deftext"
 for f in one deftext; do
     check "transformer: compress $f" "$BIN" -q -k -1 --model transformer -o "$f.trf.nnz" "$f"
     check "transformer: round trip $f" sh -c "'$BIN' -dc '$f.trf.nnz' | cmp -s - '$f'"
@@ -71,12 +73,12 @@ check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf
 check "--set on the transformer" "$BIN" -q -f -k -1 --model transformer --set memory=5 --set=pos_slope=0.25 -o trfset.nnz deftext
 check "--set on the transformer is stored and decodes" sh -c "'$BIN' -l trfset.nnz | grep -q 'memory=5 .*pos_slope=0.25' && '$BIN' -dc trfset.nnz | cmp -s - deftext"
 expect_error "--set out of range (transformer)" "out of range" "$BIN" -q -f --model transformer --set heads=999 deftext
-check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --set hidden=24 --set=lr=0.005 -o set.nnz deftext
+check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --model lstm --set hidden=24 --set=lr=0.005 -o set.nnz deftext
 check "--set is stored in the header" sh -c "'$BIN' -l set.nnz | grep -q 'hidden=24 .*lr=0.005'"
 check "--set output decodes" sh -c "'$BIN' -dc set.nnz | cmp -s - deftext"
 expect_error "--set unknown name" "not a parameter" "$BIN" -q -f --set bogus=1 deftext
-expect_error "--set bad number" "not an unsigned integer" "$BIN" -q -f --set hidden=abc deftext
-expect_error "--set out of range" "out of range" "$BIN" -q -f --set layers=99 deftext
+expect_error "--set bad number" "not an unsigned integer" "$BIN" -q -f --model lstm --set hidden=abc deftext
+expect_error "--set out of range" "out of range" "$BIN" -q -f --model lstm --set layers=99 deftext
 check "random data is stored, not expanded" test "$(stat -c %s random.nnz)" -le 1000100
 check "zeros compress" test "$(stat -c %s zeros.nnz)" -le 2000
 
