@@ -18,7 +18,7 @@ enum {
     CM_G_ALL = 0xFF
 };
 
-#define CM_MAX_CONTEXTS 22
+#define CM_MAX_CONTEXTS 24
 
 /* The recent history: a window of mask + 1 bytes, pos bytes seen so far. */
 typedef struct cm_history {
@@ -35,6 +35,7 @@ static inline uint8_t cm_back(const cm_history *h, uint64_t i) /* byte i >= 1 ba
 
 typedef struct cm_text {
     uint64_t word0, word1, word2; /* hashes of the current (partial) word and the two before */
+    unsigned before;              /* the last byte other than a letter or space before word0 */
     uint64_t line, prev_line;     /* positions where the current and previous lines start */
 } cm_text;
 

@@ -4,7 +4,7 @@
 
 unsigned cm_context_count(unsigned mask)
 {
-    static const uint8_t per_group[8] = { 5, 2, 2, 3, 2, 4, 2, 2 };
+    static const uint8_t per_group[8] = { 5, 2, 2, 5, 2, 4, 2, 2 };
     unsigned n = 0;
     for (unsigned g = 0; g < 8; g++)
         if (mask >> g & 1)

@@ -14,10 +14,13 @@ unsigned cm_text_contexts(cm_text *t, const cm_history *h, unsigned mask, uint64
         unsigned lower = c < 128 ? (c | 32) : c;
         t->word0 = (t->word0 + lower + 1) * 0x2F0F3A65E7B1C1D5ull;
     } else if (t->word0) {
+        t->before = 0;
         t->word2 = t->word1;
         t->word1 = t->word0;
         t->word0 = 0;
     }
+    if (!is_letter(c) && c != ' ')
+        t->before = c; /* the last punctuation or digit before the current word */
     if (c == '\n') {
         t->prev_line = t->line;
         t->line = h->pos;
@@ -28,6 +31,8 @@ unsigned cm_text_contexts(cm_text *t, const cm_history *h, unsigned mask, uint64
         out[n++] = cm_hash(300, w0);
         out[n++] = cm_hash(301, w0 * 31 + t->word1);
         out[n++] = cm_hash(302, (w0 * 31 + t->word1) * 31 + t->word2);
+        out[n++] = cm_hash(303, w0 * 31 + t->word2);
+        out[n++] = cm_hash(304, w0 * 31 + t->before);
     }
     if (mask & CM_G_COLUMN) {
         uint64_t col = h->pos - t->line;

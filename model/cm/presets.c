@@ -8,13 +8,13 @@ typedef struct cm_level {
 } cm_level;
 
 #define TEXT (CM_G_ORDERS | CM_G_HIGH | CM_G_WORD)
-#define FAST_MIX (CM_MIX_C0 | CM_MIX_SEEN)
+#define FAST_MIX (CM_MIX_C0 | CM_MIX_C1 | CM_MIX_SEEN)
 
 static const cm_level levels[9] = {
     /* hash match history contexts                                   mixers             apm */
     { 22, 20, 22, TEXT,                                              FAST_MIX,          2 },
     { 22, 20, 22, TEXT | CM_G_LONG,                                  FAST_MIX,          2 },
-    { 23, 21, 23, TEXT | CM_G_LONG | CM_G_SPARSE | CM_G_INDIRECT,    FAST_MIX | CM_MIX_C1, 2 },
+    { 23, 21, 23, TEXT | CM_G_LONG | CM_G_SPARSE | CM_G_INDIRECT,    FAST_MIX,          2 },
     { 23, 21, 23, CM_G_ALL,                                          CM_MIX_ALL,        3 },
     { 24, 22, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
     { 24, 23, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
