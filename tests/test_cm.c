@@ -172,7 +172,7 @@ static void test_limits(void)
     REQUIRE(ops && ops->bit_predict && ops->bit_update && !ops->predict);
     static const struct { enum model_param k; uint32_t v; } bad[] = {
         { MP_CM_HASH, 31 }, { MP_CM_HASH, 11 }, { MP_CM_MATCH, 29 }, { MP_CM_HISTORY, 31 },
-        { MP_CM_CONTEXTS, 0 }, { MP_CM_CONTEXTS, 256 }, { MP_CM_MIXERS, 0 }, { MP_CM_MIXERS, 16 },
+        { MP_CM_CONTEXTS, 0 }, { MP_CM_CONTEXTS, 256 }, { MP_CM_MIXERS, 0 }, { MP_CM_MIXERS, 32 },
         { MP_CM_RATE, 0 }, { MP_CM_RATE, 65 }, { MP_CM_APM, 0 }, { MP_CM_APM, 4 }, { MP_STREAMS, 2 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

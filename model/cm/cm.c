@@ -40,14 +40,14 @@
 #define CM_W_INIT 4000
 #define CM_MATCH_CONTEXTS 32
 
-/* c0; c1; match bucket x bit position; contexts seen x bit position */
-static const uint32_t mixer_sets[4] = { 256, 256, 16 * 8, 32 * 8 };
+/* c0; c1; match bucket x bit position; contexts seen x bit position; the byte two back */
+static const uint32_t mixer_sets[5] = { 256, 256, 16 * 8, 32 * 8, 256 };
 
 typedef struct cm {
     model base;
     cm_params p;
     uint32_t n_ctx, n_in, n_mix;
-    uint8_t mixer_kind[4];  /* selector of each first-layer mixer (index into mixer_sets) */
+    uint8_t mixer_kind[5];  /* selector of each first-layer mixer (index into mixer_sets) */
     cm_logistic lg;
     cm_states st;
     cm_recip rc;
@@ -73,8 +73,8 @@ typedef struct cm {
     cm_statemap msm;
     uint32_t msm_p[CM_MATCH_CONTEXTS];
     uint16_t msm_n[CM_MATCH_CONTEXTS];
-    cm_mixer mix[4], final;
-    int32_t w1[(256 + 256 + 128 + 256) * CM_INPUTS], wf[256 * 5];
+    cm_mixer mix[5], final;
+    int32_t w1[(256 + 256 + 128 + 256 + 256) * CM_INPUTS], wf[256 * 6];
     cm_apm apm[3];
     uint16_t apm1_t[256 * 33];
     uint32_t apm3_cx;       /* hashed order-3 part of the third APM's context */
@@ -82,8 +82,8 @@ typedef struct cm {
     uint32_t c0;            /* partial byte with a leading 1 */
     unsigned bits, node;    /* bits known; node of the nibble's tree (1..15) */
     /* the last prediction, for learning */
-    int32_t x[CM_INPUTS], fx[5];
-    uint32_t mix_p[4], p_mix, match_cx, seen;
+    int32_t x[CM_INPUTS], fx[6];
+    uint32_t mix_p[5], p_mix, match_cx, seen;
     int match_bit;
     uint8_t *region;        /* the one large allocation */
 } cm;
@@ -223,7 +223,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     }
     cm_statemap_init(&x->msm, x->msm_p, x->msm_n, CM_MATCH_CONTEXTS, CM_SM_LIMIT);
     int32_t *w = x->w1;
-    for (unsigned k = 0; k < 4; k++) {
+    for (unsigned k = 0; k < 5; k++) {
         if (!(p.mixers >> k & 1))
             continue;
         x->mixer_kind[x->n_mix] = (uint8_t)k;
@@ -253,7 +253,8 @@ static uint32_t mixer_select(const cm *x, unsigned kind)
     case 0: return x->c0;
     case 1: return x->hist.c4 & 0xFF;
     case 2: return cm_match_bucket(x->match.len) * 8 + x->bits;
-    default: return x->seen * 8 + x->bits;
+    case 3: return x->seen * 8 + x->bits;
+    default: return x->hist.c4 >> 8 & 0xFF;
     }
 }
 
@@ -353,7 +354,7 @@ static void cm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     if (cm_params_get(c, &p) != NC_OK)
         return;
     uint32_t n_in = 3 * cm_context_count(p.contexts) + 3, sets = 0;
-    for (unsigned k = 0; k < 4; k++)
+    for (unsigned k = 0; k < 5; k++)
         if (p.mixers >> k & 1)
             sets += mixer_sets[k];
     *params = (uint64_t)sets * n_in; /* mixer weights; the rest are counts and maps */

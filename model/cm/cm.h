@@ -9,7 +9,7 @@
 #include "model.h"
 
 /* The first-layer mixer weight-set selectors (bits of cm_mixers). */
-enum { CM_MIX_C0 = 1, CM_MIX_C1 = 2, CM_MIX_MATCH = 4, CM_MIX_SEEN = 8, CM_MIX_ALL = 15 };
+enum { CM_MIX_C0 = 1, CM_MIX_C1 = 2, CM_MIX_MATCH = 4, CM_MIX_SEEN = 8, CM_MIX_C2 = 16, CM_MIX_ALL = 31 };
 
 typedef struct cm_params {
     uint32_t hash_bits, match_bits, history_bits, contexts, mixers, rate, apm;
