@@ -162,6 +162,7 @@ static void byte_done(cm *x, uint8_t c)
     int32_t rate = (int32_t)x->p.rate + (int32_t)((uint64_t)x->p.rate * 7 * 16384 / (16384 + h->pos));
     for (uint32_t j = 0; j < x->n_mix; j++)
         x->mix[j].rate = rate;
+    x->final.rate = rate / 4 + 1;
     x->apm3_cx = (uint32_t)(cm_mix64(h->c4 & 0xFFFF) & (CM_APM3_CONTEXTS / 256 - 1)) << 8;
     x->c0 = 1;
     x->bits = 0;

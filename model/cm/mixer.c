@@ -40,7 +40,7 @@ void cm_mixer_learn(cm_mixer *m, const int32_t *x, uint32_t p16, int y)
     const int32_t *restrict in = x;
     uint32_t n = m->n;
     for (uint32_t i = 0; i < n; i++) {
-        int32_t v = w[i] + ((in[i] * err + 8192) >> 14);
+        int32_t v = w[i] + ((in[i] * err + 32768) >> 16);
         w[i] = v > W_MAX ? W_MAX : v < -W_MAX ? -W_MAX : v;
     }
 }

@@ -5,7 +5,7 @@
  * (65536 = 1.0), so the dot product shifted right by 16 is again in stretch units (each product
  * is shifted by 8 before the sum, then the sum by 8, so everything stays in 32 bits). Learning
  * bit y after predicting p: err = (y - p) in 2^-12 units times the rate (clamped to +-2^19, so
- * x_i * err fits in 32 bits), w_i += x_i * err / 2^14 (rounded), weights clamped to +-2^19 (+-8.0). The gradient of the code length with respect to w_i is
+ * x_i * err fits in 32 bits), w_i += x_i * err / 2^16 (rounded), weights clamped to +-2^19 (+-8.0). The gradient of the code length with respect to w_i is
  * -(y - p) x_i, so this is online gradient descent on the coding loss. */
 #ifndef NNZIP_MODEL_CM_MIXER_H
 #define NNZIP_MODEL_CM_MIXER_H

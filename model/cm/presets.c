@@ -23,7 +23,7 @@ static const cm_level levels[9] = {
     { 25, 24, 26, CM_G_ALL,                                          CM_MIX_ALL,        3 },
 };
 
-#define CM_RATE 3
+#define CM_RATE 8
 
 nc_status cm_preset(model_config *c, int level)
 {
