@@ -76,7 +76,7 @@ typedef struct cm {
     cm_mixer mix[5], final;
     int32_t w1[(256 + 256 + 128 + 256 + 256) * CM_INPUTS], wf[256 * 6];
     cm_apm apm[3];
-    uint16_t apm1_t[256 * 33];
+    uint16_t apm1_t[256 * 33 * 33];
     uint32_t apm3_cx;       /* hashed order-3 part of the third APM's context */
     /* the current byte */
     uint32_t c0;            /* partial byte with a leading 1 */
@@ -233,7 +233,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
         x->n_mix++;
     }
     cm_mixer_init(&x->final, x->wf, x->n_mix + 1, 256, (int32_t)p.rate, 65536 / (int32_t)x->n_mix);
-    cm_apm_init(&x->apm[0], x->apm1_t, 256, CM_APM_RATE, &x->lg);
+    cm_apm_init(&x->apm[0], x->apm1_t, 256 * 33, CM_APM_RATE, &x->lg);
     if (p.apm >= 2)
         cm_apm_init(&x->apm[1], apm2_t, 65536, CM_APM_RATE, &x->lg);
     if (p.apm >= 3)
@@ -303,7 +303,8 @@ static uint32_t cm_bit_predict(model *m)
         x->p_mix = x->mix_p[0];
     }
     uint32_t pm = x->p_mix, p;
-    uint32_t a1 = cm_apm_p(&x->apm[0], &x->lg, pm, x->c0);
+    uint32_t mstate = x->match_bit < 0 ? 0 : 1 + x->match_cx; /* 0 .. 32 */
+    uint32_t a1 = cm_apm_p(&x->apm[0], &x->lg, pm, mstate << 8 | x->c0);
     if (x->p.apm == 1) {
         p = (pm + 3 * a1) >> 2;
     } else {
