@@ -19,6 +19,7 @@ typedef struct cm_mixer {
     uint32_t n, sets; /* inputs per set, weight sets */
     int32_t rate;
     int32_t *sel;     /* the selected set's weights, after cm_mixer_dot */
+    int simd;         /* 1: the AVX2 loops (same bits), chosen from nc's active ISA at init */
 } cm_mixer;
 
 /* w: storage for sets * n weights, each set to init. */

@@ -11,16 +11,16 @@ typedef struct cm_level {
 #define FAST_MIX (CM_MIX_C0 | CM_MIX_C1 | CM_MIX_SEEN)
 
 static const cm_level levels[9] = {
-    /* hash match history contexts                                   mixers             apm */
-    { 22, 20, 22, TEXT,                                              FAST_MIX,          2 },
-    { 22, 20, 22, TEXT | CM_G_LONG,                                  FAST_MIX,          2 },
-    { 23, 21, 23, TEXT | CM_G_LONG | CM_G_SPARSE | CM_G_INDIRECT,    FAST_MIX,          2 },
-    { 23, 21, 23, CM_G_ALL,                                          CM_MIX_ALL,        3 },
-    { 24, 22, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
-    { 24, 23, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
-    { 25, 23, 24, CM_G_ALL,                                          CM_MIX_ALL,        3 },
-    { 25, 23, 25, CM_G_ALL,                                          CM_MIX_ALL,        3 },
-    { 25, 24, 26, CM_G_ALL,                                          CM_MIX_ALL,        3 },
+    /* hash match history contexts                                   mixers      apm */
+    { 22, 20, 22, CM_G_ORDERS | CM_G_WORD,                           FAST_MIX,   2 },
+    { 22, 20, 22, TEXT,                                              FAST_MIX,   2 },
+    { 23, 21, 23, TEXT | CM_G_LONG | CM_G_SPARSE | CM_G_INDIRECT,    FAST_MIX,   3 },
+    { 23, 21, 23, CM_G_ALL,                                          CM_MIX_ALL, 3 },
+    { 24, 22, 24, CM_G_ALL,                                          CM_MIX_ALL, 3 },
+    { 24, 23, 24, CM_G_ALL,                                          CM_MIX_ALL, 3 },
+    { 25, 23, 24, CM_G_ALL,                                          CM_MIX_ALL, 3 },
+    { 25, 23, 25, CM_G_ALL,                                          CM_MIX_ALL, 3 },
+    { 25, 24, 26, CM_G_ALL,                                          CM_MIX_ALL, 3 },
 };
 
 #define CM_RATE 8
