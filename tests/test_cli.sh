@@ -186,6 +186,8 @@ for isa in ref avx2 avx512; do
         expect_error "NNZIP_ISA=$isa unsupported here" "not supported on this machine" env NNZIP_ISA=$isa "$NNZIP" -c text
     fi
 done
+"$BIN" -q -f -k -5 --model cm -o cm-isa.nnz deftext
+check "cm: NNZIP_ISA=ref gives the same bytes as the default path" sh -c "NNZIP_ISA=ref '$BIN' -c -5 --model cm deftext | cmp -s - cm-isa.nnz"
 check "-h" sh -c "'$NNZIP' -h | grep -q Usage"
 check "-V" sh -c "'$NNZIP' -V | grep -q 'nnzip '"
 check "levels and -T accepted" "$NNZIP" -q -f -9 -T 2 --model order2 text
