@@ -4,6 +4,8 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "bytes.h"
+
 void bit_enc_init(bit_encoder *e)
 {
     *e = (bit_encoder){ .x1 = 0, .x2 = 0xFFFFFFFFu };
@@ -11,19 +13,7 @@ void bit_enc_init(bit_encoder *e)
 
 static void put_byte(bit_encoder *e, uint8_t b)
 {
-    if (e->err)
-        return;
-    if (e->len == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 4096;
-        uint8_t *p = realloc(e->buf, cap);
-        if (!p) {
-            e->err = NC_ERR_NOMEM;
-            return;
-        }
-        e->buf = p;
-        e->cap = cap;
-    }
-    e->buf[e->len++] = b;
+    bytes_put(&e->buf, &e->len, &e->cap, &e->err, b);
 }
 
 static uint32_t split(uint32_t x1, uint32_t x2, uint32_t p)
@@ -64,10 +54,7 @@ void bit_enc_free(bit_encoder *e)
 
 static uint8_t next_byte(bit_decoder *d)
 {
-    if (d->pos < d->len)
-        return d->in[d->pos++];
-    d->overrun++;
-    return 0;
+    return bytes_next(d->in, d->len, &d->pos, &d->overrun);
 }
 
 void bit_dec_init(bit_decoder *d, const uint8_t *in, size_t len)
