@@ -7,6 +7,7 @@
 #include "cm/squash.h"
 #include "cm/state.h"
 #include "codec.h"
+#include "format.h"
 #include "harness.h"
 
 static const codec_opts opts = { .env = { .threads = 1 } };
@@ -170,6 +171,28 @@ static void test_damage(void)
     free(in);
 }
 
+/* A header claiming more bytes than the payload can hold (2^17 per payload byte) is refused
+ * before the output is allocated; at the bound it is not refused for its size. */
+static void test_size_bound(void)
+{
+    size_t n, len, hl;
+    uint8_t *in = sample(4, &n);
+    uint8_t *z = compress(in, n, 1, &len);
+    fmt_header h;
+    REQUIRE(fmt_header_read(&h, &hl, z, len) == NC_OK && h.model_id == MODEL_CM);
+    for (int over = 0; over < 2; over++) {
+        h.orig_size = (h.payload_size << 17) + (uint64_t)over;
+        fmt_header_write(z, &h);
+        fmt_header hh;
+        model_config c;
+        nc_status st = codec_inspect(&hh, &c, z, len);
+        CHECK_MSG(over ? st == NC_ERR_CORRUPT : st == NC_OK, "size %llu: %s",
+                  (unsigned long long)h.orig_size, nc_status_str(st));
+    }
+    free(z);
+    free(in);
+}
+
 /* check() refuses every parameter out of range before anything is allocated. */
 static void test_limits(void)
 {
@@ -241,6 +264,7 @@ int main(void)
 {
     test_tables();
     test_limits();
+    test_size_bound();
     test_roundtrips();
     test_same_probabilities();
     test_damage();
