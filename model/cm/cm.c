@@ -14,6 +14,7 @@
  * Everything is integer arithmetic on tables built at creation from integer code (squash.h,
  * state.h), and every table is explicitly initialised: the encoder and the decoder compute the
  * same bits on every machine, compiler and thread count by construction. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,7 +186,8 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     x->base.n_symbols = 256;
     x->base.n_streams = 1;
     x->p = p;
-    if (!(x->region = calloc(1, (size_t)cm_region_bytes(&p)))) {
+    uint64_t region = cm_region_bytes(&p);
+    if (region > SIZE_MAX || !(x->region = calloc(1, (size_t)region))) { /* SIZE_MAX: 32-bit hosts */
         cm_destroy(&x->base);
         return NC_ERR_NOMEM;
     }
