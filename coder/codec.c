@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitcodec.h"
 #include "crc32.h"
 #include "rc.h"
 #include "symbol.h"
@@ -170,7 +171,11 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
     rc_encoder e;
     rc_enc_init(&e);
     nc_status st = NC_OK;
-    if (n > 0) {
+    uint8_t *bits = NULL; /* the payload of a bit-level model (coder/bitcodec.c) */
+    size_t bits_len = 0;
+    if (n > 0 && bitcodec_config_applies(cfg)) {
+        st = bitcodec_compress(&bits, &bits_len, in, n, cfg, o);
+    } else if (n > 0) {
         loop lp;
         st = loop_open(&lp, cfg, n, o, 1);
         if (st == NC_OK)
@@ -179,11 +184,11 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
         if (st == NC_OK)
             st = rc_enc_finish(&e);
     }
-    const uint8_t *payload = e.buf;
-    h.payload_size = e.len;
+    const uint8_t *payload = bits ? bits : e.buf;
+    h.payload_size = bits ? bits_len : e.len;
     /* Store the data when the modelled file (header with its parameter list, and payload) would
      * not be smaller than the stored one: so no input grows by more than its 34-byte header. */
-    if (st == NC_OK && fmt_header_size(&h) + e.len >= codec_compress_bound(n)) {
+    if (st == NC_OK && fmt_header_size(&h) + h.payload_size >= codec_compress_bound(n)) {
         h.model_id = MODEL_STORED;
         h.n_params = 0;
         h.payload_size = n;
@@ -203,6 +208,7 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
         }
     }
     rc_enc_free(&e);
+    free(bits);
     return st;
 }
 
@@ -257,7 +263,9 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
         return st;
     /* Refuse sizes no payload of this length could hold before allocating for them. */
     uint32_t symbols = cfg->value[MP_SYMBOLS];
-    if (h->orig_size > codec_max_symbols(h->payload_size, symbols) || h->orig_size > SIZE_MAX)
+    uint64_t most = bitcodec_config_applies(cfg) ? bit_max_bytes(h->payload_size)
+                                                 : codec_max_symbols(h->payload_size, symbols);
+    if (h->orig_size > most || h->orig_size > SIZE_MAX)
         return NC_ERR_CORRUPT;
     return NC_OK;
 }
@@ -288,15 +296,20 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
             *out = buf, *out_len = h.orig_size;
         return st;
     }
-    loop lp;
-    st = loop_open(&lp, &cfg, h.orig_size, o, 0);
-    rc_decoder d;
-    rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
-    if (st == NC_OK)
-        st = step_loop(&lp, NULL, buf, NULL, &d, o);
-    loop_close(&lp);
-    if (st == NC_OK)
-        st = rc_dec_finish(&d);
+    if (bitcodec_config_applies(&cfg)) {
+        st = bitcodec_decompress(buf, h.orig_size, in + (len - h.payload_size),
+                                 (size_t)h.payload_size, &cfg, o);
+    } else {
+        loop lp;
+        st = loop_open(&lp, &cfg, h.orig_size, o, 0);
+        rc_decoder d;
+        rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
+        if (st == NC_OK)
+            st = step_loop(&lp, NULL, buf, NULL, &d, o);
+        loop_close(&lp);
+        if (st == NC_OK)
+            st = rc_dec_finish(&d);
+    }
     if (st == NC_OK && crc32_update(0, buf, (size_t)h.orig_size) != h.orig_crc)
         st = NC_ERR_CHECKSUM;
     if (st != NC_OK) {

@@ -4,6 +4,8 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "bytes.h"
+
 #define RC_TOP (1u << 24)
 
 void rc_enc_init(rc_encoder *e)
@@ -13,19 +15,7 @@ void rc_enc_init(rc_encoder *e)
 
 static void put_byte(rc_encoder *e, uint8_t b)
 {
-    if (e->err)
-        return;
-    if (e->len == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 4096;
-        uint8_t *p = realloc(e->buf, cap);
-        if (!p) {
-            e->err = NC_ERR_NOMEM;
-            return;
-        }
-        e->buf = p;
-        e->cap = cap;
-    }
-    e->buf[e->len++] = b;
+    bytes_put(&e->buf, &e->len, &e->cap, &e->err, b);
 }
 
 /* Move the top byte of low out. It can only be written once we know no later carry changes it:
@@ -77,10 +67,7 @@ void rc_enc_free(rc_encoder *e)
 
 static uint8_t next_byte(rc_decoder *d)
 {
-    if (d->pos < d->len)
-        return d->in[d->pos++];
-    d->overrun++;
-    return 0;
+    return bytes_next(d->in, d->len, &d->pos, &d->overrun);
 }
 
 void rc_dec_init(rc_decoder *d, const uint8_t *in, size_t len)

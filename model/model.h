@@ -15,7 +15,8 @@
 
 /* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
  * the original itself, written when modelling would make the data larger. */
-enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2, MODEL_TRANSFORMER = 3 };
+enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2, MODEL_TRANSFORMER = 3,
+               MODEL_CM = 4 };
 
 /* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
  * Floats are stored as their IEEE-754 bits. */
@@ -50,6 +51,13 @@ enum model_param {
     MP_POS_SLOPE = 54, /* transformer: initial position bias of head 0 per position back (float bits) */
     MP_POS_RATE = 55, /* transformer: the position bias is this times its parameter (float bits) */
     MP_SHIFT = 56,    /* transformer: 1 = an embedding of the symbol two back adds to the input */
+    MP_CM_HASH = 57,  /* cm: log2 of the 16-byte slots of the context hash table */
+    MP_CM_MATCH = 58, /* cm: log2 of the match model's position table entries */
+    MP_CM_HISTORY = 59, /* cm: log2 of the bytes of history the match model can reach */
+    MP_CM_CONTEXTS = 60, /* cm: bit mask of the context groups used (docs/format.md) */
+    MP_CM_MIXERS = 61, /* cm: bit mask of the first-layer mixer weight-set selectors */
+    MP_CM_RATE = 62,  /* cm: the mixers' learning rate (integer, 1..64) */
+    MP_CM_APM = 63,   /* cm: adaptive probability map stages after the mixer (1..3) */
     MP_COUNT = 64
 };
 
@@ -109,6 +117,12 @@ struct model_ops {
                                  uint32_t steps);
     /* Learn the symbols that came: sym is (n_streams); only the first n_active are real. */
     nc_status (*update)(model *m, const uint16_t *sym, uint32_t n_active);
+    /* Optional bit-level interface (NULL for symbol models). A model with it has one stream of
+     * bytes, each coded as 8 binary decisions, most significant bit first (coder/bitcodec.c):
+     * bit_predict gives the probability that the next bit is 1 in units of 2^-16, within
+     * [1, 65535]; bit_update learns the bit that came. predict/update are then NULL. */
+    uint32_t (*bit_predict)(model *m);
+    void (*bit_update)(model *m, int bit);
     /* Learned parameter count, and a bound on the bytes the model allocates (its state and
      * workspace): what the decoder's memory limit compares, `nnzip -l` and docs/presets.md. */
     void (*size)(const model_config *c, uint64_t *params, uint64_t *bytes);

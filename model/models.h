@@ -7,5 +7,6 @@
 extern const model_ops order2_ops;
 extern const model_ops lstm_ops;
 extern const model_ops transformer_ops;
+extern const model_ops cm_ops;
 
 #endif

@@ -3,8 +3,8 @@
 
 #include "models.h"
 
-static const model_ops *const models[] = { &lstm_ops, &transformer_ops, &order2_ops };
-static const char *const names[] = { "lstm", "transformer", "order2", NULL };
+static const model_ops *const models[] = { &lstm_ops, &transformer_ops, &order2_ops, &cm_ops };
+static const char *const names[] = { "lstm", "transformer", "order2", "cm", NULL };
 
 #define N_MODELS (sizeof models / sizeof models[0])
 
@@ -21,7 +21,9 @@ const char *model_param_name(unsigned key)
         [MP_D_MODEL] = "d_model", [MP_HEADS] = "heads", [MP_D_KEY] = "d_key",
         [MP_D_VALUE] = "d_value", [MP_D_INNER] = "d_inner", [MP_MEMORY] = "memory",
         [MP_CLIP] = "clip", [MP_POS_SLOPE] = "pos_slope", [MP_POS_RATE] = "pos_rate",
-        [MP_SHIFT] = "shift",
+        [MP_SHIFT] = "shift", [MP_CM_HASH] = "cm_hash", [MP_CM_MATCH] = "cm_match",
+        [MP_CM_HISTORY] = "cm_history", [MP_CM_CONTEXTS] = "cm_contexts",
+        [MP_CM_MIXERS] = "cm_mixers", [MP_CM_RATE] = "cm_rate", [MP_CM_APM] = "cm_apm",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }

@@ -9,7 +9,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 # File handling does not depend on the model: most checks run the fast order2 model through a
-# wrapper (-m is ignored when decoding); the default model (lstm) gets its own round trips below.
+# wrapper (-m is ignored when decoding); the default model (cm) and lstm get their own round trips below.
 NNZIP="$WORK/nnzip-order2"
 printf '#!/bin/sh\nexec "%s" -m order2 "$@"\n' "$BIN" >"$NNZIP" && chmod +x "$NNZIP"
 pass=0 fail=0
@@ -51,21 +51,34 @@ for f in one allbytes deftext; do
     check "default model: compress $f" "$BIN" -q -k -o "$f.def.nnz" "$f"
     check "default model: round trip $f" sh -c "'$BIN' -dc '$f.def.nnz' | cmp -s - '$f'"
 done
-check "default model is lstm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model lstm'"
+check "default model is cm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model cm, level 5'"
+check "lstm: compress deftext" "$BIN" -q -k -1 --model lstm -o deftext.lstm.nnz deftext
+check "lstm: round trip deftext" sh -c "'$BIN' -dc deftext.lstm.nnz | cmp -s - deftext"
 for f in one deftext; do
     check "transformer: compress $f" "$BIN" -q -k -1 --model transformer -o "$f.trf.nnz" "$f"
     check "transformer: round trip $f" sh -c "'$BIN' -dc '$f.trf.nnz' | cmp -s - '$f'"
 done
+head -c 100000 zeros >zeros100k
+for lv in 1 5 9; do
+    for f in one allbytes deftext zeros100k; do
+        check "cm -$lv: compress $f" "$BIN" -q -k -f -$lv --model cm -o "$f.cm.nnz" "$f"
+        check "cm -$lv: round trip $f" sh -c "'$BIN' -dc '$f.cm.nnz' | cmp -s - '$f'"
+    done
+done
+check "cm: zeros compress" test "$(stat -c %s zeros100k.cm.nnz)" -le 120
+check "-l shows cm, its parameters and memory" sh -c "'$BIN' -l deftext.cm.nnz | grep -q 'model cm, level 9.*MiB' && '$BIN' -l deftext.cm.nnz | grep -q 'cm_hash=.*cm_apm='"
+check "--set on cm is stored and decodes" sh -c "'$BIN' -q -f -k -2 --model cm --set cm_rate=9 -o cmset.nnz deftext && '$BIN' -l cmset.nnz | grep -q 'cm_rate=9' && '$BIN' -dc cmset.nnz | cmp -s - deftext"
+expect_error "--set out of range (cm)" "out of range" "$BIN" -q -f --model cm --set cm_hash=99 deftext
 check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf.nnz | grep -q 'model transformer.*' && '$BIN' -l deftext.trf.nnz | grep -q 'd_model=.*memory='"
 check "--set on the transformer" "$BIN" -q -f -k -1 --model transformer --set memory=5 --set=pos_slope=0.25 -o trfset.nnz deftext
 check "--set on the transformer is stored and decodes" sh -c "'$BIN' -l trfset.nnz | grep -q 'memory=5 .*pos_slope=0.25' && '$BIN' -dc trfset.nnz | cmp -s - deftext"
 expect_error "--set out of range (transformer)" "out of range" "$BIN" -q -f --model transformer --set heads=999 deftext
-check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --set hidden=24 --set=lr=0.005 -o set.nnz deftext
+check "--set overrides a preset parameter" "$BIN" -q -f -k -1 --model lstm --set hidden=24 --set=lr=0.005 -o set.nnz deftext
 check "--set is stored in the header" sh -c "'$BIN' -l set.nnz | grep -q 'hidden=24 .*lr=0.005'"
 check "--set output decodes" sh -c "'$BIN' -dc set.nnz | cmp -s - deftext"
 expect_error "--set unknown name" "not a parameter" "$BIN" -q -f --set bogus=1 deftext
-expect_error "--set bad number" "not an unsigned integer" "$BIN" -q -f --set hidden=abc deftext
-expect_error "--set out of range" "out of range" "$BIN" -q -f --set layers=99 deftext
+expect_error "--set bad number" "not an unsigned integer" "$BIN" -q -f --model lstm --set hidden=abc deftext
+expect_error "--set out of range" "out of range" "$BIN" -q -f --model lstm --set layers=99 deftext
 check "random data is stored, not expanded" test "$(stat -c %s random.nnz)" -le 1000100
 check "zeros compress" test "$(stat -c %s zeros.nnz)" -le 2000
 
@@ -119,8 +132,8 @@ for g in "$DATA"/good-*.nnz; do
     "$NNZIP" -dc "$g" >golden.out
     check "golden $(basename "$g") decodes" cmp -s golden.out "$want"
 done
-# the neural golden files also on the scalar reference path (every ISA decodes every file)
-for m in lstm transformer; do
+# the golden files of models with ISA paths also on the scalar reference path (every ISA decodes every file)
+for m in lstm transformer cm; do
     NNZIP_ISA=ref "$BIN" -dc "$DATA/good-$m.txt.nnz" >golden-ref.out
     check "golden good-$m.txt.nnz decodes on NNZIP_ISA=ref" cmp -s golden-ref.out "$DATA/good-$m.txt"
 done
@@ -176,6 +189,8 @@ for isa in ref avx2 avx512; do
         expect_error "NNZIP_ISA=$isa unsupported here" "not supported on this machine" env NNZIP_ISA=$isa "$NNZIP" -c text
     fi
 done
+"$BIN" -q -f -k -5 --model cm -o cm-isa.nnz deftext
+check "cm: NNZIP_ISA=ref gives the same bytes as the default path" sh -c "NNZIP_ISA=ref '$BIN' -c -5 --model cm deftext | cmp -s - cm-isa.nnz"
 check "-h" sh -c "'$NNZIP' -h | grep -q Usage"
 check "-V" sh -c "'$NNZIP' -V | grep -q 'nnzip '"
 check "levels and -T accepted" "$NNZIP" -q -f -9 -T 2 --model order2 text
@@ -260,8 +275,8 @@ check "--memlimit at a file's need decodes it" "$NNZIP" -t --memlimit=17MiB text
 check "--memory= and -M are the same option" sh -c "'$NNZIP' -t --memory=17M text.nnz && '$NNZIP' -t -M 17825792 text.nnz"
 check "--memlimit=max" "$NNZIP" -t --memlimit=max text.nnz
 expect_error "--memlimit=bogus" "memory limit 'bogus'" "$NNZIP" -t --memlimit=bogus text.nnz
-head -c 600 zeros >zeros600 # compressible, so the model is stored in the file
-"$BIN" -f -1 --set hidden=1536 -o bigmem.nnz zeros600 2>err.txt
+head -c 600 zeros >zeros600 # compressible, so the model (not stored) is in the file
+"$BIN" -f -9 --model cm --set cm_hash=26 -o bigmem.nnz zeros600 2>err.txt
 check "a file beyond the default limit is written with a warning naming --memlimit" grep -q "warning: decoding will need .*--memlimit=" err.txt
 expect_error "...and refused by the default limit" "decoding needs" "$BIN" -t bigmem.nnz
 

@@ -15,7 +15,7 @@
 #define SUFFIX ".nnz"
 #define DEFAULT_LEVEL 5
 #define MAX_SETS 32
-#define DEFAULT_MODEL "lstm"
+#define DEFAULT_MODEL "cm"
 
 enum mode { MODE_COMPRESS, MODE_DECOMPRESS, MODE_TEST, MODE_LIST };
 
