@@ -170,16 +170,25 @@ static unsigned long long mib_up(uint64_t bytes)
     return (unsigned long long)((bytes + 1048575) / 1048576);
 }
 
+/* The header and model config of a .nnz file: 0, or 1 after an error line. */
+static int inspect(const char *name, const uint8_t *data, size_t len, fmt_header *h,
+                   model_config *cfg)
+{
+    nc_status st = codec_inspect(h, cfg, data, len);
+    if (st != NC_OK) {
+        fail(name, "%s", nc_status_str(st));
+        return 1;
+    }
+    return 0;
+}
+
 /* Returns 0, or 1 after an error line. */
 static int list_file(const char *name, const uint8_t *data, size_t len)
 {
     fmt_header h;
     model_config cfg;
-    nc_status st = codec_inspect(&h, &cfg, data, len);
-    if (st != NC_OK) {
-        fail(name, "%s", nc_status_str(st));
+    if (inspect(name, data, len, &h, &cfg) != 0)
         return 1;
-    }
     const model_ops *ops = h.model_id == MODEL_STORED ? NULL : model_find_id(h.model_id);
     uint64_t params = 0, bytes = 0;
     if (ops)
@@ -211,11 +220,8 @@ static int check_decodable(const options *o, const char *name, const uint8_t *in
 {
     fmt_header h;
     model_config cfg;
-    nc_status st = codec_inspect(&h, &cfg, in, len);
-    if (st != NC_OK) {
-        fail(name, "%s", nc_status_str(st));
+    if (inspect(name, in, len, &h, &cfg) != 0)
         return 1;
-    }
     uint64_t need = codec_model_memory(&cfg);
     if (o->mem_limit && need > o->mem_limit) {
         fail(name, "decoding needs %.1f MiB of memory, more than the limit of %.1f MiB "
