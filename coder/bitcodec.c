@@ -18,8 +18,12 @@ static nc_status bit_loop(model *m, const uint8_t *src, uint8_t *dst, uint64_t n
 {
     uint32_t (*predict)(model *) = m->ops->bit_predict;
     void (*update)(model *, int) = m->ops->bit_update;
+    nc_status (*byte)(model *, const uint8_t *, uint64_t) = m->ops->bit_byte;
     for (uint64_t i = 0; i < n; i++) {
         unsigned c = e ? src[i] : 0;
+        nc_status st = byte ? byte(m, e ? src + i : NULL, e ? n - i : 0) : NC_OK;
+        if (st != NC_OK)
+            return st;
         for (int j = 7; j >= 0; j--) {
             uint32_t p = predict(m);
             if (p < BIT_P_MIN || p > BIT_P_MAX)

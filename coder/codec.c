@@ -41,7 +41,7 @@ static void config_to_header(fmt_header *h, const model_config *c)
     h->level = c->level;
     h->n_params = 0;
     for (unsigned k = 0; k < MP_COUNT; k++)
-        if (c->present >> k & 1)
+        if (model_config_has(c, k))
             h->params[h->n_params++] = (fmt_param){ (uint16_t)k, c->value[k] };
 }
 
@@ -230,8 +230,8 @@ uint64_t codec_model_memory(const model_config *cfg)
 uint64_t codec_preset_memory_max(void)
 {
     uint64_t most = 0;
-    for (const char *const *name = model_names(); *name; name++) {
-        const model_ops *ops = model_find_name(*name);
+    const model_ops *ops;
+    for (size_t i = 0; (ops = model_at(i)) != NULL; i++) {
         for (int level = 1; level <= 9; level++) {
             model_config c = { .id = ops->id };
             if (ops->preset(&c, level) == NC_OK && codec_model_memory(&c) > most)

@@ -110,7 +110,7 @@ static void lstm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
 }
 
 const model_ops lstm_ops = {
-    .name = "lstm",
+    .name = "lstm-counts", /* the count mixer; new files: cm_lstm_ops */
     .id = MODEL_LSTM,
     .preset = lstm_preset,
     .check = lstm_check,

@@ -58,12 +58,14 @@ enum model_param {
     MP_CM_MIXERS = 61, /* cm: bit mask of the first-layer mixer weight-set selectors */
     MP_CM_RATE = 62,  /* cm: the mixers' learning rate (integer, 1..64) */
     MP_CM_APM = 63,   /* cm: adaptive probability map stages after the mixer (1..3) */
-    MP_COUNT = 64
+    MP_CM_NET = 64,   /* cm: the network whose byte distribution is a mixer input (0 none, 2 lstm, 3 transformer) */
+    MP_NET_LAG = 65,  /* neural models: 1 = a segment's training applies one segment later (net.c) */
+    MP_COUNT = 128    /* keys are u16 in the file; this build knows keys below MP_COUNT */
 };
 
 typedef struct model_config {
     uint8_t id, level;
-    uint64_t present;          /* bit k set: value[k] is given */
+    uint64_t present[MP_COUNT / 64]; /* bit k % 64 of word k / 64 set: value[k] is given */
     uint32_t value[MP_COUNT];
 } model_config;
 
@@ -71,6 +73,10 @@ typedef struct model_config {
 const char *model_param_name(unsigned key);
 
 void model_config_set(model_config *c, enum model_param k, uint32_t v);
+/* Whether c gives key k (k < MP_COUNT). */
+int model_config_has(const model_config *c, unsigned k);
+/* Forget key k. */
+void model_config_unset(model_config *c, enum model_param k);
 /* The value of k, or NC_ERR_CORRUPT if the config lacks it (a header without a needed key). */
 nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v);
 
@@ -123,6 +129,11 @@ struct model_ops {
      * [1, 65535]; bit_update learns the bit that came. predict/update are then NULL. */
     uint32_t (*bit_predict)(model *m);
     void (*bit_update)(model *m, int bit);
+    /* Optional, bit-level models: called before each byte's first bit_predict, it is their one
+     * way to report an error. The encoder passes the bytes still to code, this one first (ahead,
+     * n_ahead); the decoder NULL, 0. A model may use them only to compute the very predictions
+     * it would make without them, faster (a network's batched forward). */
+    nc_status (*bit_byte)(model *m, const uint8_t *ahead, uint64_t n_ahead);
     /* Learned parameter count, and a bound on the bytes the model allocates (its state and
      * workspace): what the decoder's memory limit compares, `nnzip -l` and docs/presets.md. */
     void (*size)(const model_config *c, uint64_t *params, uint64_t *bytes);
@@ -130,8 +141,11 @@ struct model_ops {
 
 const model_ops *model_find_id(unsigned id);
 const model_ops *model_find_name(const char *name);
-/* Names of all models, NULL-terminated, for --help. */
+/* Names of the models a user can pick, NULL-terminated, the default first. */
 const char *const *model_names(void);
+/* Every model_ops of this build by index (NULL past the last), including the older models kept
+ * only to decode their files. */
+const model_ops *model_at(size_t i);
 
 /* Check, then create: the one way tools build a model from a config. */
 nc_status model_open(model **out, const model_config *c, const model_env *env);

@@ -14,12 +14,40 @@
  * ended) and, for graphs that read it (sym2), the one before that (0 likewise), its target the
  * symbol itself, its loss weight 1 for an active stream and 0 otherwise.
  * A segment cut short by the end of the input is never trained on: nothing follows that could
- * use it. */
+ * use it.
+ *
+ * With `lag` (key lag = 1) a segment's training takes effect one segment later: segment k + 1 is
+ * predicted with the weights trained up to segment k - 1, so the training on segment k (backward
+ * and Adam) can run on a second thread while segment k + 1 is predicted and coded. Two training
+ * programs alternate by segment, each with its own inputs, activations and copy of the weights
+ * (the ones its forward used, which its backward must see); Adam keeps the master weights and
+ * copies them into the program it trained, whose next forward (segment k + 2) is the one that
+ * uses them. Each step reads only what the steps before it finished, in the same order with one
+ * thread or two, so the bits are the same. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mixer.h"
 #include "net.h"
+
+/* Lag mode: one training program's state, and the thread that trains while the next segment is
+ * predicted. */
+typedef struct lagbuf {
+    nc_program *prog;
+    uint32_t *sym_in, *tgt, *sym2_in;
+    float *mask, *state;
+} lagbuf;
+
+typedef struct trainer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running;      /* the thread exists */
+    int job, busy, stop;
+    int prog;         /* the program of the job */
+    nc_status st;     /* of the last job */
+} trainer;
 
 typedef struct net {
     model base;
@@ -46,6 +74,12 @@ typedef struct net {
     uint32_t counted;         /* steps of this segment predict_segment already mixed */
     uint32_t t;               /* step within the segment */
     int forward_done;         /* this segment's forward is done (predict_segment, or the feed) */
+    /* lag mode: train, sym_in, tgt, sym2_in, mask and state point into lb[cur] */
+    lagbuf lb[2];
+    int cur, synced;          /* synced: lb[1] and master hold lb[0]'s initial weights */
+    float *master;
+    trainer tr_th;
+    nc_pool *train_pool;      /* the trainer's products (threads - 1 of them, if 2 or more) */
 } net;
 
 nc_status net_cfg_read(net_cfg *k, const model_config *c)
@@ -65,6 +99,8 @@ nc_status net_cfg_read(net_cfg *k, const model_config *c)
         st = model_config_get(c, u[i].p, u[i].v);
     for (size_t i = 0; i < sizeof f / sizeof f[0] && st == NC_OK; i++)
         st = model_config_getf(c, f[i].p, f[i].v);
+    if (st == NC_OK && model_config_has(c, MP_NET_LAG)) /* absent in files before it */
+        st = model_config_get(c, MP_NET_LAG, &k->lag);
     if (st == NC_OK && k->mix_order) {
         st = model_config_get(c, MP_O2_LIMIT, &k->o2_limit);
         if (st == NC_OK)
@@ -88,6 +124,7 @@ nc_status net_cfg_check(const net_cfg *k)
 {
     if (k->symbols < 2 || k->symbols > 256 || k->streams < 1 || k->streams > 1024
         || k->segment < 1 || k->segment > 1024 || k->lr_decay > 1 || (k->lr_decay && !k->lr_steps)
+        || k->lag > 1
         || k->mix_order == 1 || k->mix_order > O_MAX
         || (k->mix_order && (k->symbols != 256 || k->o2_limit < 2 || k->o2_limit > 250
                              || k->o1_limit < 2 || k->o1_limit > 60000
@@ -114,6 +151,8 @@ void net_preset(model_config *c, const net_cfg *k)
     model_config_setf(c, MP_BETA2, k->beta2);
     model_config_setf(c, MP_ADAM_EPS, k->eps);
     model_config_set(c, MP_MIX_ORDER, k->mix_order);
+    if (k->lag)
+        model_config_set(c, MP_NET_LAG, k->lag);
     if (k->mix_order) {
         model_config_set(c, MP_O2_LIMIT, k->o2_limit);
         model_config_set(c, MP_O1_LIMIT, k->o1_limit);
@@ -121,28 +160,53 @@ void net_preset(model_config *c, const net_cfg *k)
     }
 }
 
+static void lagbuf_free(lagbuf *b)
+{
+    nc_program_free(b->prog);
+    free(b->sym_in);
+    free(b->tgt);
+    free(b->sym2_in);
+    free(b->mask);
+    free(b->state);
+}
+
+static void trainer_stop(trainer *t)
+{
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->th, NULL);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    t->running = 0;
+}
+
 void net_destroy(model *m)
 {
     net *x = (net *)m;
     if (!x)
         return;
+    trainer_stop(&x->tr_th);
     nc_program_free(x->step);
     nc_feed_free(x->feed);
-    nc_program_free(x->train);
+    if (!x->lb[0].prog) /* else (lag mode) these point into lb[] */
+        x->lb[0] = (lagbuf){ x->train, x->sym_in, x->tgt, x->sym2_in, x->mask, x->state };
+    lagbuf_free(&x->lb[0]);
+    lagbuf_free(&x->lb[1]);
     nc_graph_free(x->graph);
     nc_adam_free(x->adam);
     nc_pool_free(x->pool);
-    free(x->sym_in);
-    free(x->tgt);
-    free(x->mask);
-    free(x->state);
+    nc_pool_free(x->train_pool);
+    free(x->master);
     free(x->sstate);
     free(x->ssym);
     free(x->stgt);
     free(x->smask);
     free(x->prev);
     free(x->prev2);
-    free(x->sym2_in);
     free(x->ssym2);
     mixer_free(x->mix);
     free(x);
@@ -165,19 +229,149 @@ static void save_states(const net *x, float *buf, const nc_program *p, const net
                (x->soff[i + 1] - x->soff[i]) * sizeof *buf);
 }
 
-/* Bind the segment's inputs and states to the training program. */
-static nc_status bind_train(net *x)
+/* Bind a segment's inputs and states to its training program. */
+static nc_status bind_train(net *x, lagbuf *b)
 {
-    nc_status st = nc_program_bind(x->train, x->tr.sym, x->sym_in);
+    nc_status st = nc_program_bind(b->prog, x->tr.sym, b->sym_in);
     if (st == NC_OK && x->tr.sym2 >= 0)
-        st = nc_program_bind(x->train, x->tr.sym2, x->sym2_in);
+        st = nc_program_bind(b->prog, x->tr.sym2, b->sym2_in);
     if (st == NC_OK)
-        st = nc_program_bind(x->train, x->tr.tgt, x->tgt);
+        st = nc_program_bind(b->prog, x->tr.tgt, b->tgt);
     if (st == NC_OK)
-        st = nc_program_bind(x->train, x->tr.mask, x->mask);
+        st = nc_program_bind(b->prog, x->tr.mask, b->mask);
     if (st == NC_OK)
-        st = bind_states(x, x->train, &x->tr, x->state);
+        st = bind_states(x, b->prog, &x->tr, b->state);
     return st;
+}
+
+/* Lag mode: make lb[i] the current segment's program and buffers. */
+static void lag_point(net *x, int i)
+{
+    lagbuf *b = &x->lb[i];
+    x->cur = i;
+    x->train = b->prog;
+    x->sym_in = b->sym_in;
+    x->tgt = b->tgt;
+    x->sym2_in = b->sym2_in;
+    x->mask = b->mask;
+    x->state = b->state;
+}
+
+/* Lag mode, the training on lb[i]'s segment: its backward (with the weights its forward used),
+ * Adam on the master weights, and those into lb[i] for its next forward. */
+static nc_status lag_job(net *x, int i)
+{
+    lagbuf *b = &x->lb[i];
+    nc_status st = nc_program_backward(b->prog, x->train_pool);
+    if (st == NC_OK)
+        st = nc_adam_step(x->adam, x->train_pool, x->master, nc_program_grads(b->prog, NULL),
+                          x->nparam, nc_lr_schedule(&x->sched, x->updates++));
+    if (st == NC_OK)
+        memcpy(nc_program_params(b->prog, NULL), x->master, x->nparam * sizeof *x->master);
+    return st;
+}
+
+static void *trainer_main(void *arg)
+{
+    net *x = arg;
+    trainer *t = &x->tr_th;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (!t->job && !t->stop)
+            pthread_cond_wait(&t->cv, &t->mu);
+        if (!t->job)
+            break;
+        t->job = 0;
+        t->busy = 1;
+        int i = t->prog;
+        pthread_mutex_unlock(&t->mu);
+        nc_status st = lag_job(x, i);
+        pthread_mutex_lock(&t->mu);
+        t->st = st;
+        t->busy = 0;
+        pthread_cond_broadcast(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* The training started last has finished (its weights may be used): its status. */
+static nc_status trainer_wait(net *x)
+{
+    trainer *t = &x->tr_th;
+    if (!t->running)
+        return NC_OK;
+    pthread_mutex_lock(&t->mu);
+    while (t->job || t->busy)
+        pthread_cond_wait(&t->cv, &t->mu);
+    nc_status st = t->st;
+    t->st = NC_OK;
+    pthread_mutex_unlock(&t->mu);
+    return st;
+}
+
+/* Train on lb[i]: on the trainer thread if there is one, else now. */
+static nc_status trainer_start(net *x, int i)
+{
+    trainer *t = &x->tr_th;
+    if (!t->running)
+        return lag_job(x, i);
+    pthread_mutex_lock(&t->mu);
+    t->prog = i;
+    t->job = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    return NC_OK;
+}
+
+/* Lag mode, before the first forward: both programs and the master from lb[0]'s weights (which
+ * a model may have set after net_create, net_param). */
+static nc_status lag_sync(net *x)
+{
+    if (!x->k.lag || x->synced)
+        return NC_OK;
+    x->synced = 1;
+    memcpy(x->master, nc_program_params(x->lb[0].prog, NULL), x->nparam * sizeof *x->master);
+    return nc_program_set_params(x->lb[1].prog, x->master, x->nparam);
+}
+
+/* Lag mode, set up the second program and the trainer. */
+static nc_status lag_create(net *x, const model_env *env)
+{
+    size_t rows = (size_t)x->k.segment * x->k.streams, ns = x->soff[x->tr.nstate];
+    lagbuf *b = &x->lb[1];
+    x->lb[0] = (lagbuf){ x->train, x->sym_in, x->tgt, x->sym2_in, x->mask, x->state };
+    nc_status st = nc_graph_compile(x->graph, NC_COMPILE_GRAD, &b->prog);
+    if (st != NC_OK)
+        return st;
+    b->sym_in = calloc(rows, sizeof *b->sym_in);
+    b->tgt = calloc(rows, sizeof *b->tgt);
+    b->sym2_in = calloc(rows, sizeof *b->sym2_in);
+    b->mask = calloc(rows, sizeof *b->mask);
+    b->state = calloc(ns + 1, sizeof *b->state);
+    x->master = malloc(x->nparam * sizeof *x->master + 1);
+    if (!b->sym_in || !b->tgt || !b->sym2_in || !b->mask || !b->state || !x->master)
+        return NC_ERR_NOMEM;
+    if ((st = bind_train(x, b)) != NC_OK)
+        return st;
+    if (env->threads >= 3 && !(x->train_pool = nc_pool_new(env->threads - 1)))
+        return NC_ERR_NOMEM;
+    if (env->threads >= 2) {
+        trainer *t = &x->tr_th;
+        if (pthread_mutex_init(&t->mu, NULL) != 0)
+            return NC_ERR_NOMEM;
+        if (pthread_cond_init(&t->cv, NULL) != 0) {
+            pthread_mutex_destroy(&t->mu);
+            return NC_ERR_NOMEM;
+        }
+        if (pthread_create(&t->th, NULL, trainer_main, x) != 0) {
+            pthread_cond_destroy(&t->cv);
+            pthread_mutex_destroy(&t->mu);
+            return NC_ERR_NOMEM;
+        }
+        t->running = 1;
+    }
+    return NC_OK;
 }
 
 nc_status net_create(model **out, const model_ops *ops, const net_cfg *k, nc_graph *g,
@@ -202,7 +396,8 @@ nc_status net_create(model **out, const model_ops *ops, const net_cfg *k, nc_gra
         st = nc_graph_shape(g, ids->state_in[i], &r, &c);
         x->soff[i + 1] = x->soff[i] + r * c;
     }
-    if (st == NC_OK && env->threads > 1 && !(x->pool = nc_pool_new(env->threads)))
+    /* lag mode: the segment's forward on this thread, the training beside it (lag_create) */
+    if (st == NC_OK && !k->lag && env->threads > 1 && !(x->pool = nc_pool_new(env->threads)))
         st = NC_ERR_NOMEM;
     if (st == NC_OK)
         st = nc_graph_compile(x->graph, NC_COMPILE_GRAD, &x->train);
@@ -231,8 +426,12 @@ nc_status net_create(model **out, const model_ops *ops, const net_cfg *k, nc_gra
         x->mix = mixer_new(S, (int)k->mix_order, k->o2_limit, k->o1_limit, k->mix_rate);
     st = NC_ERR_NOMEM;
     if (x->adam && x->sym_in && x->tgt && x->mask && x->state && x->sstate && x->ssym && x->stgt
-        && x->smask && x->prev && x->prev2 && x->sym2_in && x->ssym2 && (x->mix || !k->mix_order))
-        st = bind_train(x);
+        && x->smask && x->prev && x->prev2 && x->sym2_in && x->ssym2 && (x->mix || !k->mix_order)) {
+        lagbuf b0 = { x->train, x->sym_in, x->tgt, x->sym2_in, x->mask, x->state };
+        st = bind_train(x, &b0);
+    }
+    if (st == NC_OK && k->lag)
+        st = lag_create(x, env);
     if (st != NC_OK) {
         net_destroy(&x->base);
         return st;
@@ -281,7 +480,9 @@ nc_status net_predict(model *m, float *w, uint32_t n_active)
     net *x = (net *)m;
     const net_cfg *k = &x->k;
     size_t S = k->streams;
-    nc_status st = x->step ? NC_OK : make_step(x);
+    nc_status st = lag_sync(x);
+    if (st == NC_OK && !x->step)
+        st = make_step(x);
     if (st != NC_OK)
         return st;
     for (size_t s = 0; s < S; s++)
@@ -309,6 +510,9 @@ nc_status net_predict_segment(model *m, float *w, const uint16_t *sym, const uin
     size_t S = k->streams, T = k->segment;
     if (x->t != 0 || steps > T)
         return NC_ERR_ARG;
+    nc_status st = lag_sync(x);
+    if (st != NC_OK)
+        return st;
     /* The rows update() and predict() would fill, all at once. */
     for (size_t t = 0; t < T; t++)
         for (size_t s = 0; s < S; s++) {
@@ -321,8 +525,7 @@ nc_status net_predict_segment(model *m, float *w, const uint16_t *sym, const uin
             x->tgt[r] = on ? sym[r] : 0;
             x->mask[r] = on ? 1.0f : 0.0f;
         }
-    nc_status st = nc_program_forward(x->train, x->pool);
-    if (st != NC_OK)
+    if ((st = nc_program_forward(x->train, x->pool)) != NC_OK)
         return st;
     memcpy(w, nc_program_value(x->train, x->tr.prob), steps * S * k->symbols * sizeof *w);
     x->forward_done = 1;
@@ -336,9 +539,33 @@ nc_status net_predict_segment(model *m, float *w, const uint16_t *sym, const uin
     return NC_OK;
 }
 
+/* Lag mode, at the end of a segment: once the training started a segment ago has finished, the
+ * other program (with its weights) takes the next segment, starting from this one's states, and
+ * this one trains. */
+static nc_status lag_boundary(net *x)
+{
+    int done = x->cur, next = 1 - done;
+    nc_status st = x->forward_done ? NC_OK : nc_program_forward(x->train, NULL);
+    x->forward_done = 0;
+    if (st == NC_OK)
+        st = trainer_wait(x);
+    if (st != NC_OK)
+        return st;
+    save_states(x, x->lb[next].state, x->train, &x->tr); /* before the backward reuses them */
+    lag_point(x, next);
+    if (x->step) {
+        memcpy(x->sstate, x->state, x->soff[x->tr.nstate] * sizeof *x->state);
+        if ((st = nc_program_share_params(x->step, x->train)) != NC_OK)
+            return st;
+    }
+    return trainer_start(x, done);
+}
+
 /* Train on the finished segment, then carry the states on. */
 static nc_status train(net *x)
 {
+    if (x->k.lag)
+        return lag_boundary(x);
     nc_status st = x->forward_done ? NC_OK : nc_program_forward(x->train, x->pool);
     x->forward_done = 0;
     if (st == NC_OK)
@@ -385,7 +612,10 @@ uint64_t net_bytes(const net_cfg *k, uint64_t params, uint64_t workspace_floats)
      * Adam's second moments, and the one-step program's parameters until it shares the
      * training program's; a fifth for the allocator's slack (measured peaks: 15-17 bytes a
      * parameter; test_limits checks the bound). 8 MiB for graphs, programs and buffers. */
-    return (params * 5 + workspace_floats) * sizeof(float)
+    /* Lag mode: a second training program (parameters, gradients, workspace) and the master
+     * weights: eight floats a parameter with the slack. */
+    uint64_t per = k->lag ? 8 : 5, ws = k->lag ? 2 * workspace_floats : workspace_floats;
+    return (params * per + ws) * sizeof(float)
            + (k->mix_order ? mixer_bytes((int)k->mix_order) : 0) + ((uint64_t)8 << 20);
 }
 

@@ -20,6 +20,7 @@ typedef struct net_cfg {
     uint32_t symbols, streams, segment, seed;
     uint32_t lr_steps, lr_decay;
     uint32_t mix_order, o2_limit, o1_limit;
+    uint32_t lag;           /* 1: training on a segment applies from the segment after next (net.c) */
     float lr, lr_end, beta2, eps, mix_rate;
 } net_cfg;
 

@@ -3,8 +3,13 @@
 
 #include "models.h"
 
-static const model_ops *const models[] = { &lstm_ops, &transformer_ops, &order2_ops, &cm_ops };
-static const char *const names[] = { "lstm", "transformer", "order2", "cm", NULL };
+/* Every model_ops, the decoder of each id first (model_find_id takes the first). The networks
+ * with the count mixer (lstm-counts, transformer-counts) still decode their files; new files
+ * use the names below, whose networks are inputs of cm's mixers. */
+static const model_ops *const models[] = { &cm_ops, &lstm_ops, &transformer_ops, &order2_ops,
+                                           &cm_hybrid_ops, &cm_lstm_ops, &cm_transformer_ops };
+/* The names a user picks a model by; the first is the default. */
+static const char *const names[] = { "hybrid", "cm", "lstm", "transformer", "order2", NULL };
 
 #define N_MODELS (sizeof models / sizeof models[0])
 
@@ -24,6 +29,7 @@ const char *model_param_name(unsigned key)
         [MP_SHIFT] = "shift", [MP_CM_HASH] = "cm_hash", [MP_CM_MATCH] = "cm_match",
         [MP_CM_HISTORY] = "cm_history", [MP_CM_CONTEXTS] = "cm_contexts",
         [MP_CM_MIXERS] = "cm_mixers", [MP_CM_RATE] = "cm_rate", [MP_CM_APM] = "cm_apm",
+        [MP_CM_NET] = "cm_net", [MP_NET_LAG] = "lag",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }
@@ -31,12 +37,23 @@ const char *model_param_name(unsigned key)
 void model_config_set(model_config *c, enum model_param k, uint32_t v)
 {
     c->value[k] = v;
-    c->present |= 1ull << k;
+    c->present[k / 64] |= 1ull << (k % 64);
+}
+
+int model_config_has(const model_config *c, unsigned k)
+{
+    return k < MP_COUNT && (c->present[k / 64] >> (k % 64) & 1);
+}
+
+void model_config_unset(model_config *c, enum model_param k)
+{
+    c->present[k / 64] &= ~(1ull << (k % 64));
+    c->value[k] = 0;
 }
 
 nc_status model_config_get(const model_config *c, enum model_param k, uint32_t *v)
 {
-    if (!(c->present >> k & 1))
+    if (!model_config_has(c, k))
         return NC_ERR_CORRUPT;
     *v = c->value[k];
     return NC_OK;
@@ -83,6 +100,11 @@ const model_ops *model_find_name(const char *name)
 const char *const *model_names(void)
 {
     return names;
+}
+
+const model_ops *model_at(size_t i)
+{
+    return i < N_MODELS ? models[i] : NULL;
 }
 
 nc_status model_open(model **out, const model_config *c, const model_env *env)

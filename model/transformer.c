@@ -131,7 +131,7 @@ static void trf_size(const model_config *c, uint64_t *params, uint64_t *bytes)
 }
 
 const model_ops transformer_ops = {
-    .name = "transformer",
+    .name = "transformer-counts", /* likewise: cm_transformer_ops */
     .id = MODEL_TRANSFORMER,
     .preset = trf_preset,
     .check = trf_check,

@@ -9,6 +9,19 @@
 
 #define TEST_SKIP 77
 
+/* TEST_SANITIZED: 1 under AddressSanitizer, where everything is ~10x slower and peak RSS counts
+ * the shadow memory: tests shrink their runs. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_SANITIZED 1
+#endif
+#endif
+#ifndef TEST_SANITIZED
+#define TEST_SANITIZED 0
+#endif
+
 static int test_failures;
 
 /* Report a failed condition with its location and keep going, so one run shows every failure. */

@@ -9,7 +9,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 # File handling does not depend on the model: most checks run the fast order2 model through a
-# wrapper (-m is ignored when decoding); the default model (cm) and lstm get their own round trips below.
+# wrapper (-m is ignored when decoding); the default model (hybrid: cm+lstm), cm, lstm and
+# transformer get their own round trips below.
 NNZIP="$WORK/nnzip-order2"
 printf '#!/bin/sh\nexec "%s" -m order2 "$@"\n' "$BIN" >"$NNZIP" && chmod +x "$NNZIP"
 pass=0 fail=0
@@ -51,7 +52,11 @@ for f in one allbytes deftext; do
     check "default model: compress $f" "$BIN" -q -k -o "$f.def.nnz" "$f"
     check "default model: round trip $f" sh -c "'$BIN' -dc '$f.def.nnz' | cmp -s - '$f'"
 done
-check "default model is cm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model cm, level 5'"
+check "default model is the hybrid cm+lstm" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'model cm+lstm, level 5'"
+check "the default model at -T2 writes the -T1 file" sh -c "'$BIN' -q -T2 -c deftext | cmp -s - deftext.def.nnz"
+check "the default model's file decodes at -T2" sh -c "'$BIN' -dc -T2 deftext.def.nnz | cmp -s - deftext"
+expect_error "the networks with the count mixer only decode" "unknown model" "$BIN" -q -f --model lstm-counts deftext
+check "-l shows each part of a hybrid" sh -c "'$BIN' -l deftext.def.nnz | grep -q 'parts: context mixing [0-9]* parameters, [0-9.]* MiB; network (lstm) [0-9]* parameters'"
 check "lstm: compress deftext" "$BIN" -q -k -1 --model lstm -o deftext.lstm.nnz deftext
 check "lstm: round trip deftext" sh -c "'$BIN' -dc deftext.lstm.nnz | cmp -s - deftext"
 for f in one deftext; do
@@ -69,7 +74,7 @@ check "cm: zeros compress" test "$(stat -c %s zeros100k.cm.nnz)" -le 120
 check "-l shows cm, its parameters and memory" sh -c "'$BIN' -l deftext.cm.nnz | grep -q 'model cm, level 9.*MiB' && '$BIN' -l deftext.cm.nnz | grep -q 'cm_hash=.*cm_apm='"
 check "--set on cm is stored and decodes" sh -c "'$BIN' -q -f -k -2 --model cm --set cm_rate=9 -o cmset.nnz deftext && '$BIN' -l cmset.nnz | grep -q 'cm_rate=9' && '$BIN' -dc cmset.nnz | cmp -s - deftext"
 expect_error "--set out of range (cm)" "out of range" "$BIN" -q -f --model cm --set cm_hash=99 deftext
-check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf.nnz | grep -q 'model transformer.*' && '$BIN' -l deftext.trf.nnz | grep -q 'd_model=.*memory='"
+check "-l shows the transformer and its parameters" sh -c "'$BIN' -l deftext.trf.nnz | grep -q 'model cm+transformer.*' && '$BIN' -l deftext.trf.nnz | grep -q 'd_model=.*memory='"
 check "--set on the transformer" "$BIN" -q -f -k -1 --model transformer --set memory=5 --set=pos_slope=0.25 -o trfset.nnz deftext
 check "--set on the transformer is stored and decodes" sh -c "'$BIN' -l trfset.nnz | grep -q 'memory=5 .*pos_slope=0.25' && '$BIN' -dc trfset.nnz | cmp -s - deftext"
 expect_error "--set out of range (transformer)" "out of range" "$BIN" -q -f --model transformer --set heads=999 deftext
@@ -133,7 +138,7 @@ for g in "$DATA"/good-*.nnz; do
     check "golden $(basename "$g") decodes" cmp -s golden.out "$want"
 done
 # the golden files of models with ISA paths also on the scalar reference path (every ISA decodes every file)
-for m in lstm transformer cm; do
+for m in lstm transformer cm cm-lstm cm-transformer; do
     NNZIP_ISA=ref "$BIN" -dc "$DATA/good-$m.txt.nnz" >golden-ref.out
     check "golden good-$m.txt.nnz decodes on NNZIP_ISA=ref" cmp -s golden-ref.out "$DATA/good-$m.txt"
 done

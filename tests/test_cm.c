@@ -211,7 +211,7 @@ static void test_limits(void)
     }
     model_config c;
     cm_config(&c, 5);
-    c.present &= ~(1ull << MP_CM_APM);
+    model_config_unset(&c, MP_CM_APM);
     CHECK(ops->check(&c) == NC_ERR_CORRUPT);
     /* memory: grows with the level, the strongest within 1 GiB */
     uint64_t last = 0;

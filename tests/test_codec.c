@@ -148,7 +148,7 @@ static void test_crafted_headers(void)
     fmt_header good = { .version = FMT_VERSION, .model_id = MODEL_ORDER2, .level = 5, .orig_size = 10,
                         .payload_size = 16 };
     for (unsigned k = 0; k < MP_COUNT; k++)
-        if (c.present >> k & 1)
+        if (model_config_has(&c, k))
             good.params[good.n_params++] = (fmt_param){ (uint16_t)k, c.value[k] };
     fmt_header h = good;
     nc_status st = try_header(&h, 16); /* well-formed header, garbage payload */

@@ -9,7 +9,7 @@
 static void small_config(model_config *c, uint32_t variant)
 {
     memset(c, 0, sizeof *c);
-    REQUIRE(model_find_name("lstm")->preset(c, 1) == NC_OK);
+    REQUIRE(model_find_name("lstm-counts")->preset(c, 1) == NC_OK);
     model_config_set(c, MP_STREAMS, 3);
     model_config_set(c, MP_LAYERS, 2);
     model_config_set(c, MP_HIDDEN, 20);
@@ -27,6 +27,6 @@ int main(void)
     small_config(&c, 0); /* the LSTM alone: no count mixer */
     model_config_set(&c, MP_GATE_NORM, 1);
     check_learns(&c);
-    check_presets("lstm");
+    check_presets("lstm-counts");
     return test_finish("test_lstm");
 }

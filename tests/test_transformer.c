@@ -12,7 +12,7 @@
 static void small_config(model_config *c, uint32_t variant)
 {
     memset(c, 0, sizeof *c);
-    REQUIRE(model_find_name("transformer")->preset(c, 1) == NC_OK);
+    REQUIRE(model_find_name("transformer-counts")->preset(c, 1) == NC_OK);
     static const uint8_t memory[4] = { 3, 0, 7, 1 };
     model_config_set(c, MP_STREAMS, 3);
     model_config_set(c, MP_LAYERS, variant == 3 ? 1 : 2);
@@ -36,6 +36,6 @@ int main(void)
     small_config(&c, 0); /* the transformer alone: no count mixer, no bigram table */
     model_config_setf(&c, MP_LR, 3e-3f);
     check_learns(&c);
-    check_presets("transformer");
+    check_presets("transformer-counts");
     return test_finish("test_transformer");
 }

@@ -15,7 +15,7 @@
 #define SUFFIX ".nnz"
 #define DEFAULT_LEVEL 5
 #define MAX_SETS 32
-#define DEFAULT_MODEL "cm"
+#define DEFAULT_MODEL "hybrid"
 
 enum mode { MODE_COMPRESS, MODE_DECOMPRESS, MODE_TEST, MODE_LIST };
 
@@ -193,10 +193,25 @@ static int list_file(const char *name, const uint8_t *data, size_t len)
     uint64_t params = 0, bytes = 0;
     if (ops)
         ops->size(&cfg, &params, &bytes);
-    printf("%s\n  model %s, level %d, %llu learned parameters, %.1f MiB of memory to decode\n"
-           "  params:",
-           name, ops ? ops->name : "stored (data did not compress)", h.level,
-           (unsigned long long)params, mib(codec_model_memory(&cfg)));
+    uint32_t net_id = 0;
+    const model_ops *net = NULL;
+    if (h.model_id == MODEL_CM && model_config_get(&cfg, MP_CM_NET, &net_id) == NC_OK)
+        net = model_find_id(net_id);
+    const char *net_name = net_id == MODEL_LSTM ? "lstm" : "transformer";
+    printf("%s\n  model %s%s%s, level %d, %llu learned parameters, %.1f MiB of memory to decode\n",
+           name, ops ? ops->name : "stored (data did not compress)", net ? "+" : "",
+           net ? net_name : "", h.level, (unsigned long long)params, mib(codec_model_memory(&cfg)));
+    if (net) { /* a hybrid: the size of each part */
+        model_config nc = cfg;
+        uint64_t np = 0, nb = 0;
+        nc.id = (uint8_t)net_id;
+        net->size(&nc, &np, &nb);
+        printf("  parts: context mixing %llu parameters, %.1f MiB; network (%s) %llu parameters,"
+               " %.1f MiB\n",
+               (unsigned long long)(params - np), mib(bytes - nb), net_name,
+               (unsigned long long)np, mib(nb));
+    }
+    printf("  params:");
     for (unsigned i = 0; i < h.n_params; i++) {
         const char *pn = model_param_name(h.params[i].key);
         float f;
@@ -411,6 +426,15 @@ static int parse_size(const char *s, uint64_t *v)
 }
 
 /* Value of an option that takes one: attached ("-T2", "--threads=2") or the next argument. */
+/* Whether name is a model users may pick (the older ones only decode their files). */
+static int user_model(const char *name)
+{
+    for (const char *const *n = model_names(); *n; n++)
+        if (strcmp(*n, name) == 0)
+            return 1;
+    return 0;
+}
+
 static const char *take_value(const char *attached, int *i, int argc, char **argv, const char *opt)
 {
     if (attached && *attached)
@@ -428,7 +452,7 @@ static int set_value_option(options *o, char opt, const char *v)
         o->output = v;
         return 0;
     case 'm':
-        if (!model_find_name(v)) {
+        if (!user_model(v)) {
             fail(NULL, "unknown model '%s' (see --help)", v);
             return -1;
         }
@@ -473,7 +497,7 @@ static int apply_sets(model_config *cfg, const model_ops *ops, const options *o)
             if (n && strlen(n) == (size_t)(eq - a) && strncmp(a, n, (size_t)(eq - a)) == 0)
                 break;
         }
-        if (!eq || k == MP_COUNT || !(cfg->present >> k & 1)) {
+        if (!eq || k == MP_COUNT || !model_config_has(cfg, k)) {
             fail(NULL, "--set %s: not a parameter of model %s (see -l on a file)", a, ops->name);
             return 1;
         }

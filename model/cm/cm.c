@@ -27,11 +27,13 @@
 #include "mixer.h"
 #include "runmap.h"
 #include "models.h"
+#include "netin.h"
 #include "squash.h"
 #include "state.h"
 #include "statemap.h"
 
-#define CM_INPUTS (3 * CM_MAX_CONTEXTS + 3) /* three per context, two for the match, a bias */
+#define CM_INPUTS (3 * CM_MAX_CONTEXTS + 5) /* three per context, two for the match, two for the
+                                            * network, a bias */
 #define CM_RUN_CONTEXTS 32 /* run length bucket x expected bit */
 #define CM_BIAS 256
 #define CM_SM_LIMIT 1023
@@ -40,15 +42,17 @@
 #define CM_P_MIN 4 /* the final probability is clamped to [CM_P_MIN, 65536 - CM_P_MIN] */
 #define CM_W_INIT 4000
 #define CM_MATCH_CONTEXTS 32
+#define CM_NET_CONTEXTS (128 * 8) /* the network's stretch in 128 buckets x bit position */
 
-/* c0; c1; match bucket x bit position; contexts seen x bit position; the byte two back */
-static const uint32_t mixer_sets[5] = { 256, 256, 16 * 8, 32 * 8, 256 };
+/* c0; c1; match bucket x bit position; contexts seen x bit position; the byte two back; the
+ * network's confidence (its stretch in 16 buckets) x bit position */
+static const uint32_t mixer_sets[CM_N_MIXERS] = { 256, 256, 16 * 8, 32 * 8, 256, 16 * 8 };
 
 typedef struct cm {
     model base;
     cm_params p;
     uint32_t n_ctx, n_in, n_mix;
-    uint8_t mixer_kind[5];  /* selector of each first-layer mixer (index into mixer_sets) */
+    uint8_t mixer_kind[CM_N_MIXERS];  /* selector of each first-layer mixer (index into mixer_sets) */
     cm_logistic lg;
     cm_states st;
     cm_recip rc;
@@ -74,8 +78,15 @@ typedef struct cm {
     cm_statemap msm;
     uint32_t msm_p[CM_MATCH_CONTEXTS];
     uint16_t msm_n[CM_MATCH_CONTEXTS];
-    cm_mixer mix[5], final;
-    int32_t w1[(256 + 256 + 128 + 256 + 256) * CM_INPUTS], wf[256 * 6];
+    cm_netin net;           /* net.net NULL without a network */
+    cm_statemap nsm;        /* the network's stretch, recalibrated per bit position */
+    uint32_t nsm_p[CM_NET_CONTEXTS];
+    uint16_t nsm_n[CM_NET_CONTEXTS];
+    int32_t net_st;
+    uint32_t net_cx;
+    int learn_pending;      /* the network has yet to learn the byte just coded */
+    cm_mixer mix[CM_N_MIXERS], final;
+    int32_t w1[(256 + 256 + 128 + 256 + 256 + 128) * CM_INPUTS], wf[256 * (CM_N_MIXERS + 2)];
     cm_apm apm[3];
     uint16_t apm1_t[256 * 33 * 33];
     uint32_t apm3_cx;       /* hashed order-3 part of the third APM's context */
@@ -83,8 +94,8 @@ typedef struct cm {
     uint32_t c0;            /* partial byte with a leading 1 */
     unsigned bits, node;    /* bits known; node of the nibble's tree (1..15) */
     /* the last prediction, for learning */
-    int32_t x[CM_INPUTS], fx[6];
-    uint32_t mix_p[5], p_mix, match_cx, seen;
+    int32_t x[CM_INPUTS], fx[CM_N_MIXERS + 2];
+    uint32_t mix_p[CM_N_MIXERS], p_mix, match_cx, seen;
     int match_bit;
     uint8_t *region;        /* the one large allocation */
 } cm;
@@ -106,14 +117,17 @@ uint64_t cm_region_bytes(const cm_params *p)
 static nc_status cm_check(const model_config *c)
 {
     cm_params p;
-    return cm_params_get(c, &p);
+    nc_status st = cm_params_get(c, &p);
+    return st == NC_OK ? cm_netin_check(c) : st;
 }
 
 static void cm_destroy(model *m)
 {
     cm *x = (cm *)m;
-    if (x)
+    if (x) {
         free(x->region);
+        cm_netin_close(&x->net);
+    }
     free(x);
 }
 
@@ -173,10 +187,11 @@ static void byte_done(cm *x, uint8_t c)
 
 static nc_status cm_create(model **out, const model_config *c, const model_env *env)
 {
-    (void)env;
     *out = NULL;
     cm_params p;
     nc_status st = cm_params_get(c, &p);
+    if (st == NC_OK)
+        st = cm_netin_check(c);
     if (st != NC_OK)
         return st;
     cm *x = calloc(1, sizeof *x);
@@ -186,6 +201,10 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     x->base.n_symbols = 256;
     x->base.n_streams = 1;
     x->p = p;
+    if ((st = cm_netin_open(&x->net, c, env)) != NC_OK) {
+        cm_destroy(&x->base);
+        return st;
+    }
     uint64_t region = cm_region_bytes(&p);
     if (region > SIZE_MAX || !(x->region = calloc(1, (size_t)region))) { /* SIZE_MAX: 32-bit hosts */
         cm_destroy(&x->base);
@@ -218,15 +237,16 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
     for (unsigned s = 0; s < 256; s++)
         x->deterministic[s] = (x->st.n0[s] == 0) != (x->st.n1[s] == 0);
     x->n_ctx = cm_context_count(p.contexts);
-    x->n_in = 3 * x->n_ctx + 3;
+    x->n_in = 3 * x->n_ctx + 3 + (x->net.net ? 2 : 0);
     for (uint32_t i = 0; i < x->n_ctx; i++) {
         cm_statemap_init(&x->rsm[i], x->rsm_p[i], x->rsm_n[i], CM_RUN_CONTEXTS, CM_SM_LIMIT);
         cm_statemap_init(&x->sm[i], x->sm_p[i], x->sm_n[i], 256, CM_SM_LIMIT);
         cm_statemap_init_states(&x->sm[i], &x->st);
     }
     cm_statemap_init(&x->msm, x->msm_p, x->msm_n, CM_MATCH_CONTEXTS, CM_SM_LIMIT);
+    cm_statemap_init(&x->nsm, x->nsm_p, x->nsm_n, CM_NET_CONTEXTS, CM_SM_LIMIT);
     int32_t *w = x->w1;
-    for (unsigned k = 0; k < 5; k++) {
+    for (unsigned k = 0; k < CM_N_MIXERS; k++) {
         if (!(p.mixers >> k & 1))
             continue;
         x->mixer_kind[x->n_mix] = (uint8_t)k;
@@ -234,7 +254,7 @@ static nc_status cm_create(model **out, const model_config *c, const model_env *
         w += mixer_sets[k] * x->n_in;
         x->n_mix++;
     }
-    cm_mixer_init(&x->final, x->wf, x->n_mix + 1, 256, (int32_t)p.rate, 65536 / (int32_t)x->n_mix);
+    cm_mixer_init(&x->final, x->wf, x->n_mix + 1 + (x->net.net ? 1 : 0), 256, (int32_t)p.rate, 65536 / (int32_t)x->n_mix);
     cm_apm_init(&x->apm[0], x->apm1_t, 256 * 33, CM_APM_RATE, &x->lg);
     if (p.apm >= 2)
         cm_apm_init(&x->apm[1], apm2_t, 65536, CM_APM_RATE, &x->lg);
@@ -257,7 +277,8 @@ static uint32_t mixer_select(const cm *x, unsigned kind)
     case 1: return x->hist.c4 & 0xFF;
     case 2: return cm_match_bucket(x->match.len) * 8 + x->bits;
     case 3: return x->seen * 8 + x->bits;
-    default: return x->hist.c4 >> 8 & 0xFF;
+    case 4: return x->hist.c4 >> 8 & 0xFF;
+    default: return (uint32_t)(x->net_st + 2048) >> 8 << 3 | x->bits;
     }
 }
 
@@ -292,6 +313,13 @@ static uint32_t cm_bit_predict(model *m)
     } else {
         in[k] = in[k + 1] = 0;
     }
+    if (x->net.net) {
+        int32_t d = x->net_st = cm_netin_stretch(&x->net, x->c0);
+        x->net_cx = (uint32_t)(d + 2048) >> 5 << 3 | x->bits;
+        in[k + 2] = d;
+        in[k + 3] = cm_stretch(&x->lg, cm_statemap_p(&x->nsm, x->net_cx));
+        k += 2;
+    }
     in[k + 2] = CM_BIAS;
     for (uint32_t j = 0; j < x->n_mix; j++) {
         int32_t d = cm_mixer_dot(&x->mix[j], in, mixer_select(x, x->mixer_kind[j]));
@@ -299,7 +327,10 @@ static uint32_t cm_bit_predict(model *m)
         x->mix_p[j] = cm_squash(&x->lg, d);
     }
     if (x->n_mix > 1) {
-        x->fx[x->n_mix] = CM_BIAS;
+        uint32_t f = x->n_mix;
+        if (x->net.net) /* the network once more, next to the mixers that used it */
+            x->fx[f++] = x->net_st;
+        x->fx[f] = CM_BIAS;
         x->p_mix = cm_squash(&x->lg, cm_mixer_dot(&x->final, x->fx, x->c0));
     } else {
         x->p_mix = x->mix_p[0];
@@ -336,6 +367,8 @@ static void cm_bit_update(model *m, int y)
         if (x->match_bit != y)
             x->match.miss = 1;
     }
+    if (x->net.net)
+        cm_statemap_update(&x->nsm, &x->rc, x->net_cx, y);
     for (uint32_t j = 0; j < x->n_mix; j++)
         cm_mixer_learn(&x->mix[j], x->x, x->mix_p[j], y);
     if (x->n_mix > 1)
@@ -345,10 +378,28 @@ static void cm_bit_update(model *m, int y)
     x->c0 = x->c0 << 1 | (uint32_t)y;
     x->node = x->node << 1 | (unsigned)y;
     x->bits++;
-    if (x->bits == 8)
+    if (x->bits == 8) {
+        x->learn_pending = x->net.net != NULL;
         byte_done(x, (uint8_t)x->c0);
+    }
     else if (x->bits == 4)
         lookup_slots(x);
+}
+
+/* Before a byte: the network learns the byte before (not the last one, which nothing follows)
+ * and predicts this one. The encoder passes the bytes to come, for the network's batched
+ * forward; the results are the same. */
+static nc_status cm_bit_byte(model *m, const uint8_t *ahead, uint64_t n_ahead)
+{
+    cm *x = (cm *)m;
+    if (!x->net.net)
+        return NC_OK;
+    nc_status st = NC_OK;
+    if (x->learn_pending) {
+        x->learn_pending = 0;
+        st = cm_netin_learn(&x->net, (uint8_t)(x->hist.c4 & 0xFF));
+    }
+    return st == NC_OK ? cm_netin_byte(&x->net, ahead, n_ahead) : st;
 }
 
 static void cm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
@@ -357,22 +408,26 @@ static void cm_size(const model_config *c, uint64_t *params, uint64_t *bytes)
     *params = *bytes = 0;
     if (cm_params_get(c, &p) != NC_OK)
         return;
-    uint32_t n_in = 3 * cm_context_count(p.contexts) + 3, sets = 0;
-    for (unsigned k = 0; k < 5; k++)
+    uint64_t np, nb;
+    cm_netin_size(c, &np, &nb);
+    uint32_t n_in = 3 * cm_context_count(p.contexts) + 3 + (np ? 2 : 0), sets = 0;
+    for (unsigned k = 0; k < CM_N_MIXERS; k++)
         if (p.mixers >> k & 1)
             sets += mixer_sets[k];
-    *params = (uint64_t)sets * n_in; /* mixer weights; the rest are counts and maps */
-    *bytes = sizeof(cm) + cm_region_bytes(&p);
+    *params = (uint64_t)sets * n_in + np; /* mixer weights and the network's; the rest are counts
+                                             * and maps */
+    *bytes = sizeof(cm) + cm_region_bytes(&p) + nb;
 }
 
-const model_ops cm_ops = {
-    .name = "cm",
-    .id = MODEL_CM,
-    .preset = cm_preset,
-    .check = cm_check,
-    .create = cm_create,
-    .destroy = cm_destroy,
-    .bit_predict = cm_bit_predict,
-    .bit_update = cm_bit_update,
-    .size = cm_size,
-};
+#define CM_OPS(NAME, PRESET)                                                                      \
+    {                                                                                             \
+        .name = NAME, .id = MODEL_CM, .preset = PRESET, .check = cm_check, .create = cm_create,  \
+        .destroy = cm_destroy, .bit_predict = cm_bit_predict, .bit_update = cm_bit_update,        \
+        .bit_byte = cm_bit_byte, .size = cm_size,                                                 \
+    }
+
+/* One model, four names for its presets: model_find_id(MODEL_CM) gives cm_ops. */
+const model_ops cm_ops = CM_OPS("cm", cm_preset);
+const model_ops cm_hybrid_ops = CM_OPS("hybrid", cm_hybrid_level);
+const model_ops cm_lstm_ops = CM_OPS("lstm", cm_lstm_level);
+const model_ops cm_transformer_ops = CM_OPS("transformer", cm_transformer_level);
