@@ -64,6 +64,8 @@ static uint8_t *compress(const uint8_t *in, size_t n, int level, size_t *len)
 static void test_roundtrips(void)
 {
     for (int level = 1; level <= 9; level++) {
+        if (TEST_SANITIZED && level != 1 && level != 3 && level != 5 && level != 9)
+            continue; /* -4 and -6 ... -8 differ from these only in table sizes */
         for (int k = 0; k < 6; k++) {
             size_t n, len, len2;
             uint8_t *in = sample(k, &n);
