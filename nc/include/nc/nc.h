@@ -89,11 +89,11 @@ nc_status nc_isa_parse(const char *name, nc_isa *out);
  * on error the active ISA is unchanged, so the caller can print a clear message and stop. */
 nc_status nc_isa_from_env(void);
 
-/* A fixed set of threads that run a parallel-for. Work is split STATICALLY: with T threads and n
- * chunks, thread t (the caller is thread 0) runs chunks [t*n/T, (t+1)*n/T) in increasing order.
- * Every chunk runs exactly once; which thread runs it never affects results in nc, because kernels
- * give each output element to exactly one chunk and fix its operation order independently of the
- * split. */
+/* A fixed set of threads that run a parallel-for. Chunks are handed out DYNAMICALLY: the caller and
+ * whichever workers are awake claim them one at a time (starting in increasing order), so a
+ * descheduled worker never holds up the others. Every chunk runs exactly once; which thread runs it
+ * never affects results in nc, because kernels give each output element to exactly one chunk and
+ * fix its operation order independently of the split. */
 typedef struct nc_pool nc_pool;
 /* A chunk of work: called once per chunk index, possibly concurrently for different chunks. */
 typedef void (*nc_pool_fn)(void *arg, size_t chunk);
@@ -106,7 +106,8 @@ nc_pool *nc_pool_new(int nthreads);
 void nc_pool_free(nc_pool *pool);
 /* Total thread count (1 for a NULL pool). */
 int nc_pool_threads(const nc_pool *pool);
-/* Run fn(arg, c) for every c in [0, nchunks) and return when all have finished. pool may be NULL
+/* Run fn(arg, c) for every c in [0, nchunks) and return when all have finished, with their writes
+ * visible to the caller (a worker that did not wake in time is not waited for). pool may be NULL
  * (the caller runs every chunk in order). A pool runs one parallel-for at a time: do not call this
  * concurrently on one pool, nor from inside fn. */
 void nc_pool_for(nc_pool *pool, size_t nchunks, nc_pool_fn fn, void *arg);
