@@ -8,6 +8,7 @@
 #include "crc32.h"
 #include "rc.h"
 #include "symbol.h"
+#include "transform/text.h"
 
 /* Report progress every this many steps: often enough that the slowest model shows it within
  * a second (the callback itself rate-limits what it prints), rarely enough to cost nothing. */
@@ -161,38 +162,69 @@ static nc_status step_loop(loop *lp, const uint8_t *src, uint8_t *dst, rc_encode
     return e ? e->err : NC_OK;
 }
 
+/* Code the n bytes at src with cfg's model into *payload (owned by the caller through *owned:
+ * the range coder's buffer or the bit coder's). */
+static nc_status model_compress(uint8_t **owned, size_t *payload_len, const uint8_t *src,
+                                uint64_t n, const model_config *cfg, const codec_opts *o)
+{
+    *owned = NULL;
+    *payload_len = 0;
+    if (n == 0)
+        return NC_OK;
+    if (bitcodec_config_applies(cfg))
+        return bitcodec_compress(owned, payload_len, src, n, cfg, o);
+    rc_encoder e;
+    rc_enc_init(&e);
+    loop lp;
+    nc_status st = loop_open(&lp, cfg, n, o, 1);
+    if (st == NC_OK)
+        st = step_loop(&lp, src, NULL, &e, NULL, o);
+    loop_close(&lp);
+    if (st == NC_OK)
+        st = rc_enc_finish(&e);
+    if (st == NC_OK) {
+        *owned = e.buf;
+        *payload_len = e.len;
+        e.buf = NULL;
+    }
+    rc_enc_free(&e);
+    return st;
+}
+
 nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_t n,
                          const model_config *cfg, const codec_opts *o)
 {
     *out = NULL;
     *out_len = 0;
     fmt_header h = { .version = FMT_VERSION, .orig_size = n, .orig_crc = crc32_update(0, in, n) };
-    config_to_header(&h, cfg);
-    rc_encoder e;
-    rc_enc_init(&e);
+    /* The model codes the transformed text when the transform finds text it helps. */
+    uint8_t *xt = NULL;
+    uint64_t m = n;
     nc_status st = NC_OK;
-    uint8_t *bits = NULL; /* the payload of a bit-level model (coder/bitcodec.c) */
-    size_t bits_len = 0;
-    if (n > 0 && bitcodec_config_applies(cfg)) {
-        st = bitcodec_compress(&bits, &bits_len, in, n, cfg, o);
-    } else if (n > 0) {
-        loop lp;
-        st = loop_open(&lp, cfg, n, o, 1);
-        if (st == NC_OK)
-            st = step_loop(&lp, in, NULL, &e, NULL, o);
-        loop_close(&lp);
-        if (st == NC_OK)
-            st = rc_enc_finish(&e);
+    if (!o->no_transform && n > 0 && (st = xt_encode(&xt, &m, in, n, NULL)) != NC_OK)
+        return st;
+    model_config c = *cfg;
+    if (xt) {
+        model_config_set(&c, MP_TRANSFORM, 1);
+        model_config_set(&c, MP_MODELLED_LO, (uint32_t)m);
+        model_config_set(&c, MP_MODELLED_HI, (uint32_t)(m >> 32));
+    } else {
+        m = n;
     }
-    const uint8_t *payload = bits ? bits : e.buf;
-    h.payload_size = bits ? bits_len : e.len;
+    config_to_header(&h, &c);
+    uint8_t *payload = NULL;
+    size_t payload_len = 0;
+    st = model_compress(&payload, &payload_len, xt ? xt : in, m, &c, o);
+    free(xt);
+    h.payload_size = payload_len;
+    const uint8_t *body = payload;
     /* Store the data when the modelled file (header with its parameter list, and payload) would
      * not be smaller than the stored one: so no input grows by more than its 34-byte header. */
     if (st == NC_OK && fmt_header_size(&h) + h.payload_size >= codec_compress_bound(n)) {
         h.model_id = MODEL_STORED;
         h.n_params = 0;
         h.payload_size = n;
-        payload = in;
+        body = in;
     }
     if (st == NC_OK) {
         size_t hl = fmt_header_size(&h);
@@ -202,13 +234,12 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
         } else {
             fmt_header_write(buf, &h);
             if (h.payload_size)
-                memcpy(buf + hl, payload, h.payload_size);
+                memcpy(buf + hl, body, h.payload_size);
             *out = buf;
             *out_len = hl + h.payload_size;
         }
     }
-    rc_enc_free(&e);
-    free(bits);
+    free(payload);
     return st;
 }
 
@@ -261,13 +292,46 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
         return st;
     if ((st = fmt_check_payload(h, hl, len)) != NC_OK)
         return st;
+    /* The transform is known (value 1) and says how many bytes the model codes. */
+    if (model_config_has(cfg, MP_TRANSFORM)
+        && (cfg->value[MP_TRANSFORM] != 1 || !model_config_has(cfg, MP_MODELLED_LO)
+            || !model_config_has(cfg, MP_MODELLED_HI)))
+        return cfg->value[MP_TRANSFORM] != 1 ? NC_ERR_VERSION : NC_ERR_CORRUPT;
+    uint64_t m = codec_modelled_size(h, cfg);
     /* Refuse sizes no payload of this length could hold before allocating for them. */
     uint32_t symbols = cfg->value[MP_SYMBOLS];
     uint64_t most = bitcodec_config_applies(cfg) ? bit_max_bytes(h->payload_size)
                                                  : codec_max_symbols(h->payload_size, symbols);
-    if (h->orig_size > most || h->orig_size > SIZE_MAX)
+    if (m > most || m > SIZE_MAX || h->orig_size > SIZE_MAX)
+        return NC_ERR_CORRUPT;
+    if (m != h->orig_size && (h->orig_size > xt_max_expansion(m) || m == 0))
         return NC_ERR_CORRUPT;
     return NC_OK;
+}
+
+uint64_t codec_modelled_size(const fmt_header *h, const model_config *cfg)
+{
+    if (!model_config_has(cfg, MP_TRANSFORM))
+        return h->orig_size;
+    return (uint64_t)cfg->value[MP_MODELLED_HI] << 32 | cfg->value[MP_MODELLED_LO];
+}
+
+/* The model's part of decoding: the m bytes it codes, from the payload, into dst. */
+static nc_status model_decompress(uint8_t *dst, uint64_t m, const uint8_t *payload,
+                                  size_t payload_len, const model_config *cfg, const codec_opts *o)
+{
+    if (bitcodec_config_applies(cfg))
+        return bitcodec_decompress(dst, m, payload, payload_len, cfg, o);
+    loop lp;
+    nc_status st = loop_open(&lp, cfg, m, o, 0);
+    rc_decoder d;
+    rc_dec_init(&d, payload, payload_len);
+    if (st == NC_OK)
+        st = step_loop(&lp, NULL, dst, NULL, &d, o);
+    loop_close(&lp);
+    if (st == NC_OK)
+        st = rc_dec_finish(&d);
+    return st;
 }
 
 nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, size_t len,
@@ -284,37 +348,38 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
         return NC_ERR_LIMIT;
     if (h.orig_size == 0)
         return h.orig_crc == 0 ? NC_OK : NC_ERR_CHECKSUM;
-    uint8_t *buf = malloc((size_t)h.orig_size);
+    const uint8_t *payload = in + (len - h.payload_size);
+    uint8_t *buf = NULL;
+    if (h.model_id == MODEL_STORED) {
+        if ((buf = malloc((size_t)h.orig_size)) != NULL)
+            memcpy(buf, payload, (size_t)h.orig_size);
+    } else if (!model_config_has(&cfg, MP_TRANSFORM)) {
+        if ((buf = malloc((size_t)h.orig_size)) != NULL
+            && (st = model_decompress(buf, h.orig_size, payload, (size_t)h.payload_size, &cfg, o))
+                   != NC_OK) {
+            free(buf);
+            return st;
+        }
+    } else {
+        /* The model rebuilds the transformed stream (its size bounded by the payload's), then
+         * the inverse the original, allocated only once the stream's run list accounts for
+         * every byte of it. */
+        uint64_t m = codec_modelled_size(&h, &cfg);
+        uint8_t *mod = malloc((size_t)m);
+        if (!mod)
+            return NC_ERR_NOMEM;
+        st = model_decompress(mod, m, payload, (size_t)h.payload_size, &cfg, o);
+        if (st == NC_OK)
+            st = xt_decode(&buf, h.orig_size, mod, m);
+        free(mod);
+        if (st != NC_OK)
+            return st;
+    }
     if (!buf)
         return NC_ERR_NOMEM;
-    if (h.model_id == MODEL_STORED) {
-        memcpy(buf, in + (len - h.payload_size), (size_t)h.orig_size);
-        st = crc32_update(0, buf, (size_t)h.orig_size) == h.orig_crc ? NC_OK : NC_ERR_CHECKSUM;
-        if (st != NC_OK)
-            free(buf);
-        else
-            *out = buf, *out_len = h.orig_size;
-        return st;
-    }
-    if (bitcodec_config_applies(&cfg)) {
-        st = bitcodec_decompress(buf, h.orig_size, in + (len - h.payload_size),
-                                 (size_t)h.payload_size, &cfg, o);
-    } else {
-        loop lp;
-        st = loop_open(&lp, &cfg, h.orig_size, o, 0);
-        rc_decoder d;
-        rc_dec_init(&d, in + (len - h.payload_size), (size_t)h.payload_size);
-        if (st == NC_OK)
-            st = step_loop(&lp, NULL, buf, NULL, &d, o);
-        loop_close(&lp);
-        if (st == NC_OK)
-            st = rc_dec_finish(&d);
-    }
-    if (st == NC_OK && crc32_update(0, buf, (size_t)h.orig_size) != h.orig_crc)
-        st = NC_ERR_CHECKSUM;
-    if (st != NC_OK) {
+    if (crc32_update(0, buf, (size_t)h.orig_size) != h.orig_crc) {
         free(buf);
-        return st;
+        return NC_ERR_CHECKSUM;
     }
     *out = buf;
     *out_len = h.orig_size;

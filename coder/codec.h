@@ -19,6 +19,9 @@ typedef struct codec_opts {
     /* Decoding: refuse (NC_ERR_LIMIT) a file whose model needs more than this many bytes
      * (codec_model_memory); 0 = no limit. */
     uint64_t mem_limit;
+    /* Compression: 1 = code the input as it is; 0 (the default) = through the text transform
+     * (coder/transform/text.h) wherever it finds text it helps. */
+    int no_transform;
 } codec_opts;
 
 /* Compress in (n bytes) with the model config cfg. On NC_OK *out (caller frees) holds the
@@ -33,6 +36,10 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
 
 /* Read and check the header and the model config of a .nnz file without decoding it. */
 nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, size_t len);
+
+/* The bytes the model codes: the transformed stream's length when the file uses the text
+ * transform, else the original size. */
+uint64_t codec_modelled_size(const fmt_header *h, const model_config *cfg);
 
 /* A bound on the bytes a model of this config allocates to code or decode (0 for stored data):
  * its state and workspace, not the input and output buffers. */

@@ -60,6 +60,9 @@ enum model_param {
     MP_CM_APM = 63,   /* cm: adaptive probability map stages after the mixer (1..3) */
     MP_CM_NET = 64,   /* cm: the network whose byte distribution is a mixer input (0 none, 2 lstm, 3 transformer) */
     MP_NET_LAG = 65,  /* neural models: 1 = a segment's training applies one segment later (net.c) */
+    MP_TRANSFORM = 66, /* container: 1 = the model codes the text transform's output (coder/transform) */
+    MP_MODELLED_LO = 67, /* container, with the transform: bytes the model codes, low 32 bits */
+    MP_MODELLED_HI = 68, /* ... and high 32 bits */
     MP_COUNT = 128    /* keys are u16 in the file; this build knows keys below MP_COUNT */
 };
 

@@ -30,6 +30,8 @@ const char *model_param_name(unsigned key)
         [MP_CM_HISTORY] = "cm_history", [MP_CM_CONTEXTS] = "cm_contexts",
         [MP_CM_MIXERS] = "cm_mixers", [MP_CM_RATE] = "cm_rate", [MP_CM_APM] = "cm_apm",
         [MP_CM_NET] = "cm_net", [MP_NET_LAG] = "lag",
+        [MP_TRANSFORM] = "transform", [MP_MODELLED_LO] = "modelled_lo",
+        [MP_MODELLED_HI] = "modelled_hi",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }

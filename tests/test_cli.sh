@@ -274,6 +274,14 @@ expect_error "-l on a damaged file" "corrupt" "$NNZIP" -l damaged.nnz
 "$NNZIP" -l t1.nnz plain.txt >/dev/null 2>&1; rc=$?
 check "-l with one bad file among good ones exits 1" test $rc -eq 1
 
+# ---- the text transform ---------------------------------------------------------------------
+for i in $(seq 1 250); do cat "$DATA/good-cm.txt"; done >bigtext # 600 KB: enough text for it
+"$NNZIP" -q -k -o xt-on.nnz bigtext && "$NNZIP" -q -k --no-transform -o xt-off.nnz bigtext
+check "the transform is on by default for text, and -l says so" sh -c "'$NNZIP' -l xt-on.nnz | grep -q 'transform: text'"
+check "--no-transform turns it off" sh -c "'$NNZIP' -l xt-off.nnz | grep -q 'transform: none'"
+check "a transformed file decodes" sh -c "'$NNZIP' -dc xt-on.nnz | cmp -s - bigtext"
+check "-l on binary data: no transform" sh -c "'$NNZIP' -q -c random | '$NNZIP' -l - | grep -q 'transform: none'"
+
 # ---- the decoder's memory limit --------------------------------------------------------------
 check "-l shows the memory to decode" sh -c "'$NNZIP' -l '$DATA/good-lstm.txt.nnz' | grep -q '[0-9] MiB of memory to decode'"
 check "-l shows a crafted file's memory without allocating it" sh -c "'$NNZIP' -l '$DATA/bad-memory-lstm.nnz' | grep -q ' [0-9.]* MiB of memory to decode'"

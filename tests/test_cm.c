@@ -10,7 +10,7 @@
 #include "format.h"
 #include "harness.h"
 
-static const codec_opts opts = { .env = { .threads = 1 } };
+static const codec_opts opts = { .env = { .threads = 1 }, .no_transform = 1 }; /* the models alone */
 
 static void cm_config(model_config *c, int level)
 {

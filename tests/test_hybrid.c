@@ -51,7 +51,7 @@ static uint8_t *text(size_t n, uint64_t seed)
     return t;
 }
 
-static const codec_opts one_thread = { .env = { .threads = 1 } };
+static const codec_opts one_thread = { .env = { .threads = 1 }, .no_transform = 1 };
 
 /* The tree: the logit of every node matches the one computed in double from the distribution,
  * and a subtree of zeros gives no opinion rather than NaN. */

@@ -307,7 +307,9 @@ int main(void)
     /* Edge sizes around the register blocks (6, 8 rows; 16, 32 columns) and slices (KC). */
     static const size_t sizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100};
     const size_t ns = sizeof sizes / sizeof *sizes;
-    for (int t = 0; t < 500; t++) {
+    /* 500 random shapes; 120 under the sanitizers, where each costs ten times as much (the
+     * sized sweeps below still cover every edge). */
+    for (int t = 0; t < (TEST_SANITIZED ? 120 : 500); t++) {
         const struct variant *v = &variants[t % NVARIANTS];
         size_t M = sizes[test_rand_below(&rng, (uint32_t)ns)];
         size_t N = sizes[test_rand_below(&rng, (uint32_t)ns)];

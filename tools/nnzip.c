@@ -23,6 +23,7 @@ typedef struct options {
     enum mode mode;
     int to_stdout, force, remove_input, verbosity; /* verbosity: 0 quiet, 1 normal, 2 verbose */
     int level, threads, progress;                  /* progress: -1 auto, 0 off, 1 on */
+    int no_transform;                              /* --no-transform: model the bytes as they are */
     const char *output, *model;
     const char *sets[MAX_SETS]; /* --set NAME=VALUE overrides of the preset, in order */
     int n_sets;
@@ -68,6 +69,8 @@ static void usage(FILE *f)
     for (const char *const *n = model_names(); *n; n++)
         fprintf(f, " %s", *n);
     fprintf(f, " (default %s)\n"
+               "      --no-transform  model the input as it is (by default text is first rewritten:\n"
+               "                      case flags and a dictionary of its frequent words)\n"
                "      --set=NAME=VAL  override one parameter of the preset (names: see -l on a\n"
                "                      .nnz file; stored in the header; repeatable)\n"
                "  -T, --threads=N     worker threads, 1..256, 0 = one per core (never changes the\n"
@@ -211,6 +214,13 @@ static int list_file(const char *name, const uint8_t *data, size_t len)
                (unsigned long long)(params - np), mib(bytes - nb), net_name,
                (unsigned long long)np, mib(nb));
     }
+    uint64_t m = codec_modelled_size(&h, &cfg);
+    if (model_config_has(&cfg, MP_TRANSFORM))
+        printf("  transform: text (case flags, dictionary): the model codes %llu bytes, %.1f %% of"
+               " the original\n",
+               (unsigned long long)m, h.orig_size ? 100.0 * (double)m / (double)h.orig_size : 0.0);
+    else
+        printf("  transform: none\n");
     printf("  params:");
     for (unsigned i = 0; i < h.n_params; i++) {
         const char *pn = model_param_name(h.params[i].key);
@@ -315,7 +325,8 @@ static int process(const options *o, const char *in_name)
     int show = o->verbosity > 0 && (o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO)));
     progress pr = { .name = shown, .start = now_seconds(), .tty = isatty(STDERR_FILENO) };
     codec_opts co = { .env = { .threads = o->threads }, .progress = show ? progress_cb : NULL,
-                      .progress_ctx = &pr, .mem_limit = o->mem_limit };
+                      .progress_ctx = &pr, .mem_limit = o->mem_limit,
+                      .no_transform = o->no_transform };
     nc_status s;
     uint64_t orig = 0;
     if (o->mode == MODE_COMPRESS) {
@@ -537,6 +548,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
         { "version", 'V' },  { "output", 'o' },     { "model", 'm' },      { "threads", 'T' },
         { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' }, { "set", 'S' },
         { "fast", '1' },     { "best", '9' },       { "memlimit", 'M' },   { "memory", 'M' },
+        { "no-transform", 'X' },
     };
     int only_files = 0;
     *n_files = 0;
@@ -585,6 +597,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'v': o->verbosity = 2; break;
             case 'P': o->progress = 1; break;
             case 'N': o->progress = 0; break;
+            case 'X': o->no_transform = 1; break;
             case 'h': usage(stdout); return -1;
             case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
             case 'o': case 'm': case 'T': case 'S': case 'M': {

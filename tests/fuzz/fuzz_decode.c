@@ -31,22 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef NNZIP_LIBFUZZER
+#include "replay.h"
+
 int main(int argc, char **argv)
 {
-    int ran = 0;
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            fprintf(stderr, "fuzz_decode: cannot open %s\n", argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-        ran++;
-    }
-    printf("fuzz_decode: replayed %d inputs\n", ran);
-    return ran > 0 ? 0 : 1;
+    return fuzz_replay("fuzz_decode", argc, argv);
 }
 #endif

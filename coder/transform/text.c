@@ -1,0 +1,300 @@
+/* The text transform's forward and inverse passes over the runs (the section is in
+ * text_section.c, the dictionary in text_dict.c, detection in text_detect.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_int.h"
+
+/* The transform is used when it makes the stream at least 1/XT_GAIN shorter, by at least
+ * XT_SECTION_GAIN times the section's size: a shorter stream is less work for every model, and
+ * the dictionary must pay for itself (on small inputs it does not). */
+#define XT_GAIN 32u
+#define XT_SECTION_GAIN 16u
+/* Nor on less than this much text: below it the dictionary, coded by the model, costs more
+ * than the shorter stream gains (measured on 45 and 134 KB of documentation with cm -5 and the
+ * hybrid; docs/benchmarks.md). */
+#define XT_MIN_TEXT (1u << 19)
+
+/* Dictionary look-up for the encoder: open addressing on the word's letters. */
+typedef struct lookup {
+    uint32_t *slot; /* word index + 1, 0 empty */
+    uint64_t mask;
+    const xt_table *t;
+} lookup;
+
+static uint64_t letters_hash(const char *s, unsigned len)
+{
+    uint64_t h = len;
+    for (unsigned i = 0; i < len; i++)
+        h = (h + (uint8_t)s[i]) * 0x9E3779B97F4A7C15ull;
+    return h ^ h >> 31;
+}
+
+static nc_status lookup_init(lookup *l, const xt_table *t)
+{
+    uint64_t words = (uint64_t)t->words1 + t->words2, cap = 16;
+    while (cap < 2 * words)
+        cap *= 2;
+    l->slot = calloc(cap, sizeof *l->slot);
+    if (!l->slot)
+        return NC_ERR_NOMEM;
+    l->mask = cap - 1;
+    l->t = t;
+    for (uint32_t i = 0; i < words; i++) {
+        uint64_t j = letters_hash(t->words[i].s, t->words[i].len) & l->mask;
+        while (l->slot[j])
+            j = (j + 1) & l->mask;
+        l->slot[j] = i + 1;
+    }
+    return NC_OK;
+}
+
+/* The index of the word s (len letters) in the dictionary, or -1. */
+static int64_t lookup_find(const lookup *l, const char *s, unsigned len)
+{
+    for (uint64_t j = letters_hash(s, len) & l->mask; l->slot[j]; j = (j + 1) & l->mask) {
+        const xt_word *w = &l->t->words[l->slot[j] - 1];
+        if (w->len == len && memcmp(w->s, s, len) == 0)
+            return l->slot[j] - 1;
+    }
+    return -1;
+}
+
+static uint8_t byte_of_role(const xt_table *t, unsigned role)
+{
+    for (unsigned b = 0; b < 256; b++)
+        if (t->role[b] == role)
+            return (uint8_t)b;
+    return 0;
+}
+
+/* Rewrite one text run (len bytes at p) into out; returns the bytes written (at most 2 len). */
+static uint64_t encode_run(uint8_t *out, const uint8_t *p, uint64_t len, const lookup *l)
+{
+    const xt_table *t = l->t;
+    uint8_t esc = byte_of_role(t, XR_ESCAPE), cap = byte_of_role(t, XR_CAP),
+            upper = byte_of_role(t, XR_UPPER);
+    uint64_t n = 0, i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        if (!xt_letter(c)) {
+            if (t->role[c] != XR_LITERAL)
+                out[n++] = esc;
+            out[n++] = (uint8_t)c;
+            i++;
+            continue;
+        }
+        uint64_t j = i, up = 0;
+        while (j < len && xt_letter(p[j]))
+            up += xt_upper(p[j++]);
+        uint64_t k = j - i;
+        int is_cap = up == 1 && xt_upper(c), is_upper = up == k && k >= 2;
+        int64_t w = -1;
+        if (k <= XT_WORD_MAX && (!up || is_cap || is_upper)) {
+            char s[XT_WORD_MAX];
+            for (uint64_t q = 0; q < k; q++)
+                s[q] = (char)(p[i + q] | 32);
+            w = lookup_find(l, s, (unsigned)k);
+        }
+        /* Only a dictionary word gets a case flag: measured, flags before spelled-out words
+         * cost the context models more than sharing the lower-case contexts gains. */
+        if (w < 0) {
+            memcpy(out + n, p + i, k);
+            n += k;
+            i = j;
+            continue;
+        }
+        if (is_cap || is_upper)
+            out[n++] = is_cap ? cap : upper;
+        if ((uint64_t)w < t->words1) {
+            out[n++] = t->word1_byte[w];
+        } else {
+            uint64_t x = (uint64_t)w - t->words1;
+            out[n++] = t->lead_byte[x / XT_PER_LEAD];
+            out[n++] = (uint8_t)(XT_SECOND + x % XT_PER_LEAD);
+        }
+        i = j;
+    }
+    return n;
+}
+
+static void fill_info(xt_info *info, const xt_section *s, uint64_t section_bytes)
+{
+    if (!info)
+        return;
+    memset(info, 0, sizeof *info);
+    info->runs = s->n_runs;
+    for (uint64_t i = 0; i < s->n_runs; i++)
+        info->text_bytes += s->runs[i].text ? s->runs[i].len : 0;
+    if (s->any_text) {
+        info->codes = s->t.codes;
+        info->leads = s->t.leads;
+        info->words1 = s->t.words1;
+        info->words2 = s->t.words2;
+    }
+    info->section_bytes = section_bytes;
+}
+
+nc_status xt_encode(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
+                    xt_info *info)
+{
+    return xt_encode_with(out, out_len, in, n, info, XT_MIN_TEXT);
+}
+
+nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
+                         xt_info *info, uint64_t min_text)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (info)
+        memset(info, 0, sizeof *info);
+    xt_section s = { 0 };
+    nc_status st = xt_detect(&s.runs, &s.n_runs, in, n);
+    if (st != NC_OK)
+        return st;
+    uint64_t text = 0;
+    for (uint64_t i = 0; i < s.n_runs; i++)
+        text += s.runs[i].text ? s.runs[i].len : 0;
+    uint8_t map[32];
+    uint32_t codes = text && text >= min_text ? xt_pick_codes(map, in, s.runs, s.n_runs) : 0;
+    if (codes < 3) { /* no text, too little, or no byte values to spare */
+        free(s.runs);
+        return NC_OK;
+    }
+    s.any_text = 1;
+    lookup l = { 0 };
+    uint8_t *buf = NULL;
+    if ((st = xt_build_dict(&s.t, codes, in, s.runs, s.n_runs)) == NC_OK
+        && (st = xt_table_layout(&s.t, map, s.t.leads)) == NC_OK)
+        st = lookup_init(&l, &s.t);
+    uint64_t bound = xt_section_bound(&s) + n + text;
+    if (st == NC_OK && !(buf = malloc(bound)))
+        st = NC_ERR_NOMEM;
+    if (st == NC_OK) {
+        uint64_t len = xt_section_write(buf, &s), section = len, at = 0;
+        for (uint64_t i = 0; i < s.n_runs; at += s.runs[i].len, i++) {
+            if (s.runs[i].text) {
+                len += encode_run(buf + len, in + at, s.runs[i].len, &l);
+            } else {
+                memcpy(buf + len, in + at, s.runs[i].len);
+                len += s.runs[i].len;
+            }
+        }
+        fill_info(info, &s, section);
+        if (min_text == 0 || (len + n / XT_GAIN < n && n - len >= XT_SECTION_GAIN * section)) {
+            *out = buf;
+            *out_len = len;
+            buf = NULL;
+        }
+    }
+    free(buf);
+    free(l.slot);
+    xt_section_free(&s);
+    return st;
+}
+
+/* Append word w, cased by flag (0, XR_CAP, XR_UPPER), to out[*o ... limit). */
+static int put_word(uint8_t *out, uint64_t *o, uint64_t limit, const xt_word *w, int flag)
+{
+    if (w->len > limit - *o)
+        return 0;
+    for (unsigned i = 0; i < w->len; i++) {
+        uint8_t c = (uint8_t)w->s[i];
+        out[*o + i] = flag == XR_UPPER || (flag == XR_CAP && i == 0) ? (uint8_t)(c - 32) : c;
+    }
+    *o += w->len;
+    return 1;
+}
+
+/* Rebuild the run out[*o ... limit) from in[*pos ...). */
+static nc_status decode_run(uint8_t *out, uint64_t *o, uint64_t limit, const uint8_t *in,
+                            uint64_t len, uint64_t *pos, const xt_table *t)
+{
+    int flag = 0;
+    while (*o < limit) {
+        if (*pos >= len)
+            return NC_ERR_CORRUPT;
+        uint8_t b = in[(*pos)++];
+        unsigned role = t->role[b];
+        if (role == XR_WORD1 || role == XR_LEAD) {
+            uint64_t w = t->index[b];
+            if (role == XR_LEAD) {
+                if (*pos >= len || in[*pos] < XT_SECOND)
+                    return NC_ERR_CORRUPT;
+                w = t->words1 + w * XT_PER_LEAD + (in[(*pos)++] - XT_SECOND);
+                if (w >= (uint64_t)t->words1 + t->words2)
+                    return NC_ERR_CORRUPT;
+            } else if (w >= t->words1) {
+                return NC_ERR_CORRUPT;
+            }
+            if (!put_word(out, o, limit, &t->words[w], flag))
+                return NC_ERR_CORRUPT;
+            flag = 0;
+            continue;
+        }
+        if (flag) /* the encoder writes a case flag only right before a word's code */
+            return NC_ERR_CORRUPT;
+        if (role == XR_CAP || role == XR_UPPER) {
+            flag = (int)role;
+        } else if (role == XR_ESCAPE) {
+            if (*pos >= len)
+                return NC_ERR_CORRUPT;
+            out[(*o)++] = in[(*pos)++];
+        } else {
+            out[(*o)++] = b;
+        }
+    }
+    return flag ? NC_ERR_CORRUPT : NC_OK;
+}
+
+nc_status xt_decode(uint8_t **dst, uint64_t n, const uint8_t *in, uint64_t len)
+{
+    *dst = NULL;
+    xt_section s;
+    uint64_t pos;
+    nc_status st = xt_section_read(&s, &pos, in, len, n);
+    if (st != NC_OK)
+        return st;
+    uint8_t *out = n <= SIZE_MAX ? malloc(n ? (size_t)n : 1) : NULL;
+    if (!out) {
+        xt_section_free(&s);
+        return NC_ERR_NOMEM;
+    }
+    uint64_t o = 0;
+    for (uint64_t i = 0; i < s.n_runs && st == NC_OK; i++) {
+        uint64_t limit = o + s.runs[i].len;
+        if (s.runs[i].text) {
+            st = decode_run(out, &o, limit, in, len, &pos, &s.t);
+        } else if (s.runs[i].len > len - pos) {
+            st = NC_ERR_CORRUPT;
+        } else {
+            memcpy(out + o, in + pos, s.runs[i].len);
+            o = limit;
+            pos += s.runs[i].len;
+        }
+    }
+    if (st == NC_OK && pos != len)
+        st = NC_ERR_CORRUPT; /* bytes after the last run */
+    xt_section_free(&s);
+    if (st != NC_OK)
+        free(out);
+    else
+        *dst = out;
+    return st;
+}
+
+nc_status xt_describe(xt_info *info, const uint8_t *in, uint64_t len)
+{
+    xt_section s;
+    uint64_t used;
+    nc_status st = xt_section_read(&s, &used, in, len, UINT64_MAX);
+    if (st == NC_OK)
+        fill_info(info, &s, used);
+    xt_section_free(&s);
+    return st;
+}
+
+uint64_t xt_max_expansion(uint64_t len)
+{
+    return len > UINT64_MAX / XT_WORD_MAX ? UINT64_MAX : len * XT_WORD_MAX;
+}
