@@ -201,7 +201,9 @@ nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint
     uint8_t *xt = NULL;
     uint64_t m = n;
     nc_status st = NC_OK;
-    if (!o->no_transform && n > 0 && (st = xt_encode(&xt, &m, in, n, NULL)) != NC_OK)
+    int network = cfg->id == MODEL_LSTM || cfg->id == MODEL_TRANSFORMER
+                  || (model_config_has(cfg, MP_CM_NET) && cfg->value[MP_CM_NET] != 0);
+    if (!o->no_transform && n > 0 && (st = xt_encode(&xt, &m, in, n, network, NULL)) != NC_OK)
         return st;
     model_config c = *cfg;
     if (xt) {

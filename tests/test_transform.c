@@ -65,7 +65,7 @@ static uint64_t round_trip(const uint8_t *in, uint64_t n, const char *what)
     uint8_t *x = NULL, *back = NULL;
     uint64_t xl = 0;
     xt_info info;
-    nc_status st = xt_encode_with(&x, &xl, in, n, &info, 0);
+    nc_status st = xt_encode_with(&x, &xl, in, n, &info, 0, XT_MIN_COUNT_NET);
     CHECK_MSG(st == NC_OK, "%s: encode %d", what, st);
     if (!x)
         return 0;
@@ -94,7 +94,7 @@ static void test_text_round_trips(uint64_t *rng)
     xt_info info;
     uint8_t *x = NULL;
     uint64_t xl2 = 0;
-    CHECK(xt_encode_with(&x, &xl2, b.p, b.len, &info, 0) == NC_OK && x);
+    CHECK(xt_encode_with(&x, &xl2, b.p, b.len, &info, 0, XT_MIN_COUNT_NET) == NC_OK && x);
     int c3_code = 0;
     if (x) {
         xt_section s;
@@ -150,7 +150,7 @@ static void test_cases(void)
         put(&b, w, 9);
     }
     round_trip(b.p, b.len, "unique words");
-    CHECK(xt_encode_with(&x, &xl, b.p, b.len, NULL, 1) == NC_OK);
+    CHECK(xt_encode_with(&x, &xl, b.p, b.len, NULL, 1, XT_MIN_COUNT_NET) == NC_OK);
     CHECK_MSG(x == NULL, "nothing to gain: not rewritten");
     free(x);
     free(b.p);
@@ -174,7 +174,7 @@ static void test_binary_and_mixed(uint64_t *rng)
     uint8_t *x = NULL;
     uint64_t xl = 0;
     xt_info info;
-    CHECK(xt_encode_with(&x, &xl, p, n, &info, 0) == NC_OK && x);
+    CHECK(xt_encode_with(&x, &xl, p, n, &info, 0, XT_MIN_COUNT_NET) == NC_OK && x);
     CHECK_MSG(info.runs == 3 && info.text_bytes == n - 2 * XT_CHUNK, "runs %llu text %llu",
               (unsigned long long)info.runs, (unsigned long long)info.text_bytes);
     free(x);
@@ -202,7 +202,7 @@ static void test_dictionary_limits(uint64_t *rng)
     uint8_t *x = NULL;
     uint64_t xl = 0;
     xt_info info;
-    CHECK(xt_encode_with(&x, &xl, b.p, b.len, &info, 0) == NC_OK && x);
+    CHECK(xt_encode_with(&x, &xl, b.p, b.len, &info, 0, XT_MIN_COUNT_NET) == NC_OK && x);
     CHECK(info.words1 <= info.codes - 3 - info.leads);
     CHECK(info.words2 <= info.leads * XT_PER_LEAD);
     CHECK_MSG(info.words1 + info.words2 > 1000, "words %u + %u", info.words1, info.words2);
@@ -220,7 +220,7 @@ static void test_damage(uint64_t *rng)
     uint8_t *x = NULL, *back = NULL;
     uint64_t xl = 0;
     xt_info info;
-    REQUIRE(xt_encode_with(&x, &xl, b.p, b.len, &info, 0) == NC_OK && x);
+    REQUIRE(xt_encode_with(&x, &xl, b.p, b.len, &info, 0, XT_MIN_COUNT_NET) == NC_OK && x);
     /* Every truncation: the runs no longer add up. */
     for (uint64_t cut = 0; cut < xl; cut += cut < info.section_bytes + 64 ? 1 : 997) {
         CHECK_MSG(xt_decode(&back, b.len, x, cut) == NC_ERR_CORRUPT, "cut at %llu",
@@ -348,8 +348,8 @@ static void test_minimum(uint64_t *rng)
     make_text(&b, 100000, rng);
     uint8_t *x = NULL;
     uint64_t xl = 0;
-    CHECK(xt_encode(&x, &xl, b.p, b.len, NULL) == NC_OK && x == NULL);
-    CHECK(xt_encode_with(&x, &xl, b.p, b.len, NULL, 0) == NC_OK && x != NULL);
+    CHECK(xt_encode(&x, &xl, b.p, b.len, 1, NULL) == NC_OK && x == NULL);
+    CHECK(xt_encode_with(&x, &xl, b.p, b.len, NULL, 0, XT_MIN_COUNT_NET) == NC_OK && x != NULL);
     free(x);
     free(b.p);
 }

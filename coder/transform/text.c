@@ -136,13 +136,14 @@ static void fill_info(xt_info *info, const xt_section *s, uint64_t section_bytes
 }
 
 nc_status xt_encode(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
-                    xt_info *info)
+                    int network, xt_info *info)
 {
-    return xt_encode_with(out, out_len, in, n, info, XT_MIN_TEXT);
+    return xt_encode_with(out, out_len, in, n, info, XT_MIN_TEXT,
+                          network ? XT_MIN_COUNT_NET : XT_MIN_COUNT_CM);
 }
 
 nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
-                         xt_info *info, uint64_t min_text)
+                         xt_info *info, uint64_t min_text, uint32_t min_count)
 {
     *out = NULL;
     *out_len = 0;
@@ -164,7 +165,7 @@ nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, ui
     s.any_text = 1;
     lookup l = { 0 };
     uint8_t *buf = NULL;
-    if ((st = xt_build_dict(&s.t, codes, in, s.runs, s.n_runs)) == NC_OK
+    if ((st = xt_build_dict(&s.t, codes, in, s.runs, s.n_runs, min_count)) == NC_OK
         && (st = xt_table_layout(&s.t, map, s.t.leads)) == NC_OK)
         st = lookup_init(&l, &s.t);
     uint64_t bound = xt_section_bound(&s) + n + text;

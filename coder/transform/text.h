@@ -30,9 +30,11 @@ typedef struct xt_info {
 
 /* Forward transform of in (n bytes). On NC_OK either *out (caller frees) holds the transformed
  * stream of *out_len bytes, or *out is NULL: no part of the input is text the transform helps,
- * and the input is to be coded as it is. info (may be NULL) describes the result. */
+ * and the input is to be coded as it is. network: the model that will code the stream has a
+ * network, which repays a larger dictionary than context models alone. info (may be NULL)
+ * describes the result. */
 nc_status xt_encode(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
-                    xt_info *info);
+                    int network, xt_info *info);
 
 /* Inverse: rebuild the n original bytes from the transformed stream (len bytes) into *out
  * (caller frees), allocated only after the section's run list is found to add up to n.

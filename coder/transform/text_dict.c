@@ -6,10 +6,6 @@
 
 #include "text_int.h"
 
-/* A word enters the two-byte codes when it occurs at least this often: below, the cost of
- * storing it (its letters, coded by the model) outweighs the bytes it saves. Tuned on enwik6,
- * enwik8-4M and reymont-1M (docs/benchmarks.md). */
-#define XT_MIN_COUNT 12u
 
 typedef struct entry {
     uint64_t hash;
@@ -127,7 +123,7 @@ static int by_word(const void *x, const void *y)
 }
 
 nc_status xt_build_dict(xt_table *t, uint32_t codes, const uint8_t *in, const xt_run *runs,
-                        uint64_t n_runs)
+                        uint64_t n_runs, uint32_t min_count)
 {
     t->words = NULL;
     t->words1 = t->words2 = t->leads = 0;
@@ -156,7 +152,7 @@ nc_status xt_build_dict(xt_table *t, uint32_t codes, const uint8_t *in, const xt
     qsort(c + n1, nc - n1, sizeof *c, by_saving2);
     uint64_t n2 = 0;
     while (n1 + n2 < nc && n2 < (uint64_t)leads * XT_PER_LEAD && c[n1 + n2]->w.len > 2
-           && c[n1 + n2]->count >= XT_MIN_COUNT)
+           && c[n1 + n2]->count >= min_count)
         n2++;
     uint32_t used_leads = (uint32_t)((n2 + XT_PER_LEAD - 1) / XT_PER_LEAD);
     if (used_leads < leads && n1 + n2 < nc) {

@@ -51,7 +51,7 @@ void xt_section_free(xt_section *s);
 /* xt_encode with the least text it rewrites (xt_encode: XT_MIN_TEXT). 0 (tests) rewrites
  * any text it detects, whether or not that pays. */
 nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_t n,
-                         xt_info *info, uint64_t min_text);
+                         xt_info *info, uint64_t min_text, uint32_t min_count);
 
 /* Encoder side. Chunk classification: a run list covering in (adjacent chunks of one kind
  * merged); *n_runs of them in *runs (caller frees). */
@@ -59,9 +59,16 @@ nc_status xt_detect(xt_run **runs, uint64_t *n_runs, const uint8_t *in, uint64_t
 /* Code bytes for the text runs: the rarely used high bytes (bitmap out). Returns their count. */
 uint32_t xt_pick_codes(uint8_t map[32], const uint8_t *in, const xt_run *runs, uint64_t n_runs);
 /* Fill t's dictionary (words, words1, words2, leads) from the words of the text runs, given
- * codes code bytes; t->words is allocated (caller frees). */
+ * codes code bytes, two-byte codes for words met at least min_count times; t->words is
+ * allocated (caller frees). */
 nc_status xt_build_dict(xt_table *t, uint32_t codes, const uint8_t *in, const xt_run *runs,
-                        uint64_t n_runs);
+                        uint64_t n_runs, uint32_t min_count);
+
+/* xt_build_dict's min_count for a model with a network and for context models alone: measured
+ * (docs/benchmarks.md, "The text transform"), a hybrid gains most from a dictionary of words met
+ * 12 times, cm alone from 100. */
+#define XT_MIN_COUNT_NET 12u
+#define XT_MIN_COUNT_CM 100u
 
 /* ASCII letter classes, the only letters the transform folds. */
 static inline int xt_lower(unsigned c) { return c >= 'a' && c <= 'z'; }

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *x = NULL, *back = NULL;
     uint64_t xl = 0;
-    if (xt_encode_with(&x, &xl, data, size, NULL, 0) != NC_OK)
+    if (xt_encode_with(&x, &xl, data, size, NULL, 0, XT_MIN_COUNT_NET) != NC_OK)
         abort(); /* only an allocation can fail, and these are small */
     if (x) {
         if (xt_decode(&back, size, x, xl) != NC_OK || (size && memcmp(back, data, size) != 0))
