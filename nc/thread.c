@@ -38,18 +38,24 @@
  * woke for this job is not waited for. Only threads that claimed a chunk touch `done`, and all
  * claims of job g precede its completion, so the reset for job g + 1 cannot race with job g.
  *
- * Waiting. A waiting thread (a worker between jobs, the caller for chunks others still run) first
- * spins with pause for a few microseconds (the many small per-timestep products follow each other
- * that closely, so an unloaded hand-off costs no system call), then calls sched_yield for a little
- * while (if another thread wants the core, it gets it, and that thread may be the one we wait
- * for), then sleeps on a condition variable. Sleeping without lost wake-ups: the sleeper, holding
- * the mutex, announces itself (`sleepers`, `caller_sleeping`) and then rereads what it waits for;
- * the other side changes that word and then reads the announcement, and locks the mutex to
- * signal only if someone announced. All four accesses are sequentially consistent, so at least one
- * side sees the other's write: either the sleeper sees the change and does not sleep, or the
- * changer sees the sleeper and signals it under the mutex, which it cannot take before the sleeper
- * is inside pthread_cond_wait. The fast path thus costs the caller one load (`sleepers`) and the
- * finishing worker one load (`caller_sleeping`). */
+ * Waiting. A waiting thread (a worker between jobs, the caller for chunks others still run) spins
+ * with pause for some microseconds, then goes on spinning with a sched_yield every few dozen pauses
+ * for some tens of microseconds, then sleeps on a condition variable. On an idle core sched_yield
+ * returns at once, so the thread still sees the next job within about a microsecond and an unloaded
+ * hand-off costs no wake-up; when another thread wants the core it gets it (it may be the very
+ * thread we wait for, or the caller). The budget is sized on the transformer decode: 3/4 of its
+ * 853125 parallel-fors at -T2 follow the previous one within 2 µs and 98 % within 50 µs; with a
+ * shorter one (15 µs of pauses and 64 yields) workers slept and missed jobs, and the idle -T2
+ * decode was ~9 % slower than with the old pool's 60 µs spin (docs/benchmarks.md).
+ *
+ * Sleeping without lost wake-ups: the sleeper, holding the mutex, announces itself (`sleepers`,
+ * `caller_sleeping`) and then rereads what it waits for; the other side changes that word and then
+ * reads the announcement, and locks the mutex to signal only if someone announced. All four
+ * accesses are sequentially consistent, so at least one side sees the other's write: either the
+ * sleeper sees the change and does not sleep, or the changer sees the sleeper and signals it under
+ * the mutex, which it cannot take before the sleeper is inside pthread_cond_wait. The fast path
+ * thus costs the caller one load (`sleepers`) and the finishing worker one load
+ * (`caller_sleeping`). */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -59,11 +65,13 @@
 
 #include "nc/nc.h"
 
-/* Waiting, in iterations: pauses of 13-18 ns on the machine of docs/benchmarks.md (~15 µs in all),
- * then sched_yield calls of ~0.3 µs each when nothing else wants the core, longer when something
- * does, before sleeping on the condition variable. */
-#define SPIN_PAUSES 1024
-#define SPIN_YIELDS 64
+/* Waiting, in iterations (see the header): SPIN_PAUSES pauses (13-18 ns each on the machine of
+ * docs/benchmarks.md: ~8 µs), then YIELD_ROUNDS rounds of one sched_yield (~0.3 µs when nothing
+ * else wants the core, a time slice when something does) and YIELD_PAUSES - 1 pauses (~60 µs in
+ * all when idle), then the condition variable. */
+#define SPIN_PAUSES 512
+#define YIELD_ROUNDS 48
+#define YIELD_PAUSES 64
 
 /* The job word: generation << 32 | chunks not yet claimed. A job has at most UINT32_MAX chunks;
  * nc_pool_for cuts bigger ones into several jobs. */
@@ -122,12 +130,12 @@ static void cpu_relax(void)
 /* Step `i` of a wait: spin, then yield; 0 once it is time to sleep. */
 static int wait_step(int i)
 {
-    if (i < SPIN_PAUSES)
-        cpu_relax();
-    else if (i < SPIN_PAUSES + SPIN_YIELDS)
+    if (i >= SPIN_PAUSES + YIELD_ROUNDS * YIELD_PAUSES)
+        return 0;
+    if (i >= SPIN_PAUSES && (i - SPIN_PAUSES) % YIELD_PAUSES == 0)
         sched_yield();
     else
-        return 0;
+        cpu_relax();
     return 1;
 }
 
