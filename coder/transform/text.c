@@ -22,14 +22,6 @@ typedef struct lookup {
     const xt_table *t;
 } lookup;
 
-static uint64_t letters_hash(const char *s, unsigned len)
-{
-    uint64_t h = len;
-    for (unsigned i = 0; i < len; i++)
-        h = (h + (uint8_t)s[i]) * 0x9E3779B97F4A7C15ull;
-    return h ^ h >> 31;
-}
-
 static nc_status lookup_init(lookup *l, const xt_table *t)
 {
     uint64_t words = (uint64_t)t->words1 + t->words2, cap = 16;
@@ -41,7 +33,7 @@ static nc_status lookup_init(lookup *l, const xt_table *t)
     l->mask = cap - 1;
     l->t = t;
     for (uint32_t i = 0; i < words; i++) {
-        uint64_t j = letters_hash(t->words[i].s, t->words[i].len) & l->mask;
+        uint64_t j = xt_word_hash(t->words[i].s, t->words[i].len) & l->mask;
         while (l->slot[j])
             j = (j + 1) & l->mask;
         l->slot[j] = i + 1;
@@ -52,7 +44,7 @@ static nc_status lookup_init(lookup *l, const xt_table *t)
 /* The index of the word s (len letters) in the dictionary, or -1. */
 static int64_t lookup_find(const lookup *l, const char *s, unsigned len)
 {
-    for (uint64_t j = letters_hash(s, len) & l->mask; l->slot[j]; j = (j + 1) & l->mask) {
+    for (uint64_t j = xt_word_hash(s, len) & l->mask; l->slot[j]; j = (j + 1) & l->mask) {
         const xt_word *w = &l->t->words[l->slot[j] - 1];
         if (w->len == len && memcmp(w->s, s, len) == 0)
             return l->slot[j] - 1;
@@ -84,18 +76,10 @@ static uint64_t encode_run(uint8_t *out, const uint8_t *p, uint64_t len, const l
             i++;
             continue;
         }
-        uint64_t j = i, up = 0;
-        while (j < len && xt_letter(p[j]))
-            up += xt_upper(p[j++]);
-        uint64_t k = j - i;
-        int is_cap = up == 1 && xt_upper(c), is_upper = up == k && k >= 2;
-        int64_t w = -1;
-        if (k <= XT_WORD_MAX && (!up || is_cap || is_upper)) {
-            char s[XT_WORD_MAX];
-            for (uint64_t q = 0; q < k; q++)
-                s[q] = (char)(p[i + q] | 32);
-            w = lookup_find(l, s, (unsigned)k);
-        }
+        enum xt_case cs;
+        char s[XT_WORD_MAX];
+        uint64_t j = xt_scan_word(p, len, i, &cs, s), k = j - i;
+        int64_t w = cs != XC_MIXED && k <= XT_WORD_MAX ? lookup_find(l, s, (unsigned)k) : -1;
         /* Only a dictionary word gets a case flag: measured, flags before spelled-out words
          * cost the context models more than sharing the lower-case contexts gains. */
         if (w < 0) {
@@ -104,8 +88,8 @@ static uint64_t encode_run(uint8_t *out, const uint8_t *p, uint64_t len, const l
             i = j;
             continue;
         }
-        if (is_cap || is_upper)
-            out[n++] = is_cap ? cap : upper;
+        if (cs == XC_CAP || cs == XC_UPPER)
+            out[n++] = cs == XC_CAP ? cap : upper;
         if ((uint64_t)w < t->words1) {
             out[n++] = t->word1_byte[w];
         } else {

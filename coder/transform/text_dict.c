@@ -6,7 +6,6 @@
 
 #include "text_int.h"
 
-
 typedef struct entry {
     uint64_t hash;
     uint64_t count;
@@ -17,14 +16,6 @@ typedef struct table {
     entry *e;
     uint64_t cap, used;
 } table;
-
-static uint64_t word_hash(const char *s, unsigned len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    for (unsigned i = 0; i < len; i++)
-        h = (h ^ (uint8_t)s[i]) * 0x100000001B3ull;
-    return h ^ h >> 29;
-}
 
 static nc_status table_grow(table *t)
 {
@@ -50,7 +41,7 @@ static nc_status count_word(table *t, const char *s, unsigned len)
 {
     if (t->used * 2 >= t->cap && table_grow(t) != NC_OK)
         return NC_ERR_NOMEM;
-    uint64_t h = word_hash(s, len), j = h & (t->cap - 1);
+    uint64_t h = xt_word_hash(s, len), j = h & (t->cap - 1);
     for (; t->e[j].count; j = (j + 1) & (t->cap - 1)) {
         entry *e = &t->e[j];
         if (e->hash == h && e->w.len == len && memcmp(e->w.s, s, len) == 0) {
@@ -74,18 +65,11 @@ static nc_status count_words(table *t, const uint8_t *p, uint64_t len)
             i++;
             continue;
         }
-        uint64_t j = i, up = 0;
-        while (j < len && xt_letter(p[j]))
-            up += xt_upper(p[j++]);
-        uint64_t n = j - i;
-        int folds = up == 0 || up == n || (up == 1 && xt_upper(p[i]));
-        if (folds && n >= 2 && n <= XT_WORD_MAX) {
-            char s[XT_WORD_MAX];
-            for (uint64_t k = 0; k < n; k++)
-                s[k] = (char)(p[i + k] | 32);
-            if (count_word(t, s, (unsigned)n) != NC_OK)
-                return NC_ERR_NOMEM;
-        }
+        enum xt_case c;
+        char s[XT_WORD_MAX];
+        uint64_t j = xt_scan_word(p, len, i, &c, s), n = j - i;
+        if (c != XC_MIXED && n >= 2 && n <= XT_WORD_MAX && count_word(t, s, (unsigned)n) != NC_OK)
+            return NC_ERR_NOMEM;
         i = j;
     }
     return NC_OK;

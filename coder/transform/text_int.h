@@ -75,4 +75,35 @@ static inline int xt_lower(unsigned c) { return c >= 'a' && c <= 'z'; }
 static inline int xt_upper(unsigned c) { return c >= 'A' && c <= 'Z'; }
 static inline int xt_letter(unsigned c) { return xt_lower(c) || xt_upper(c); }
 
+/* The case of a run of ASCII letters, as the transform folds it. */
+enum xt_case { XC_LOWER, XC_CAP, XC_UPPER, XC_MIXED };
+
+/* The letter run that starts at p[i] (a letter) in p[0 ... len): returns its end and its case
+ * in *c (one capital alone is XC_CAP; XC_UPPER needs two letters or more). When it folds (not
+ * XC_MIXED) and has at most XT_WORD_MAX letters, lower receives them in lower case. The
+ * dictionary counts and the encoder looks up words through this one function, so the two
+ * agree on what a word is. */
+static inline uint64_t xt_scan_word(const uint8_t *p, uint64_t len, uint64_t i, enum xt_case *c,
+                                    char lower[XT_WORD_MAX])
+{
+    uint64_t j = i, up = 0;
+    while (j < len && xt_letter(p[j]))
+        up += xt_upper(p[j++]);
+    uint64_t n = j - i;
+    *c = up == 0 ? XC_LOWER : up == 1 && xt_upper(p[i]) ? XC_CAP : up == n ? XC_UPPER : XC_MIXED;
+    if (*c != XC_MIXED && n <= XT_WORD_MAX)
+        for (uint64_t k = 0; k < n; k++)
+            lower[k] = (char)(p[i + k] | 32);
+    return j;
+}
+
+/* The hash of a word's letters, for the encoder's tables (the dictionary never depends on it). */
+static inline uint64_t xt_word_hash(const char *s, unsigned len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    for (unsigned i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 0x100000001B3ull;
+    return h ^ h >> 29;
+}
+
 #endif
