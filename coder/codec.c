@@ -6,6 +6,7 @@
 
 #include "bitcodec.h"
 #include "crc32.h"
+#include "float/fcodec.h"
 #include "rc.h"
 #include "symbol.h"
 #include "transform/text.h"
@@ -253,6 +254,8 @@ uint64_t codec_compress_bound(uint64_t n)
 
 uint64_t codec_model_memory(const model_config *cfg)
 {
+    if (cfg->id == MODEL_FLOAT)
+        return fl_memory(cfg);
     const model_ops *ops = cfg->id == MODEL_STORED ? NULL : model_find_id(cfg->id);
     uint64_t params = 0, bytes = 0;
     if (ops)
@@ -286,6 +289,11 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
         if (h->n_params != 0 || h->payload_size != h->orig_size)
             return NC_ERR_CORRUPT;
         return fmt_check_payload(h, hl, len);
+    }
+    if (h->model_id == MODEL_FLOAT) {
+        if ((st = fmt_check_payload(h, hl, len)) != NC_OK)
+            return st;
+        return fl_inspect(h, cfg, in + hl, (size_t)h->payload_size);
     }
     const model_ops *ops = model_find_id(h->model_id);
     if (!ops)
@@ -355,6 +363,12 @@ nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, 
     if (h.model_id == MODEL_STORED) {
         if ((buf = malloc((size_t)h.orig_size)) != NULL)
             memcpy(buf, payload, (size_t)h.orig_size);
+    } else if (h.model_id == MODEL_FLOAT) {
+        if ((buf = malloc((size_t)h.orig_size)) != NULL
+            && (st = fl_decompress(buf, &h, &cfg, payload, (size_t)h.payload_size, o)) != NC_OK) {
+            free(buf);
+            return st;
+        }
     } else if (!model_config_has(&cfg, MP_TRANSFORM)) {
         if ((buf = malloc((size_t)h.orig_size)) != NULL
             && (st = model_decompress(buf, h.orig_size, payload, (size_t)h.payload_size, &cfg, o))

@@ -16,7 +16,7 @@
 /* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
  * the original itself, written when modelling would make the data larger. */
 enum model_id { MODEL_STORED = 0, MODEL_ORDER2 = 1, MODEL_LSTM = 2, MODEL_TRANSFORMER = 3,
-               MODEL_CM = 4 };
+               MODEL_CM = 4, MODEL_FLOAT = 5 /* the float-array mode (coder/float) */ };
 
 /* Hyper-parameter keys stored in the header; never renumbered (docs/format.md lists them).
  * Floats are stored as their IEEE-754 bits. */
@@ -63,6 +63,9 @@ enum model_param {
     MP_TRANSFORM = 66, /* container: 1 = the model codes the text transform's output (coder/transform) */
     MP_MODELLED_LO = 67, /* container, with the transform: bytes the model codes, low 32 bits */
     MP_MODELLED_HI = 68, /* ... and high 32 bits */
+    MP_FL_KIND = 69,  /* float arrays: 1 raw float32, 2 .npy file */
+    MP_FL_ERR_LO = 70, /* float arrays: the error bound E as a double's bits, low 32 (0: lossless) */
+    MP_FL_ERR_HI = 71, /* ... and high 32 bits */
     MP_COUNT = 128    /* keys are u16 in the file; this build knows keys below MP_COUNT */
 };
 

@@ -10,6 +10,9 @@
 
 #include "codec.h"
 #include "fileio.h"
+#include "float/fcodec.h"
+#include "float/npy.h"
+#include "float/quant.h"
 
 #define NNZIP_VERSION "0.1.0"
 #define SUFFIX ".nnz"
@@ -28,6 +31,9 @@ typedef struct options {
     const char *sets[MAX_SETS]; /* --set NAME=VALUE overrides of the preset, in order */
     int n_sets;
     uint64_t mem_limit; /* decoding: refuse files whose model needs more bytes; 0 = none */
+    int floats;         /* --float32 (or --max-error, --lossless, --shapes): float-array mode */
+    double max_error;   /* float-array mode: the bound, 0 = lossless */
+    const char *shapes; /* --shapes FILE: the tensor list */
 } options;
 
 static const char *prog = "nnzip";
@@ -71,6 +77,13 @@ static void usage(FILE *f)
     fprintf(f, " (default %s)\n"
                "      --no-transform  model the input as it is (by default text is first rewritten:\n"
                "                      case flags and a dictionary of its frequent words)\n"
+               "      --float32       the input is an array of float32 (raw little-endian, or a\n"
+               "                      .npy file): coded by the float model, bit-exact unless\n"
+               "      --max-error=E   every value is decoded within E of the original, exactly\n"
+               "                      (E decimal, or 2^K; NaN, inf and -0 are kept as they are)\n"
+               "      --lossless      float32 bit for bit (the default of --float32)\n"
+               "      --shapes=FILE   tensor boundaries: JSON {\"tensors\": [{\"shape\": [...],\n"
+               "                      \"offset\": ..., \"count\": ...}, ...]} (implies --float32)\n"
                "      --set=NAME=VAL  override one parameter of the preset (names: see -l on a\n"
                "                      .nnz file; stored in the header; repeatable)\n"
                "  -T, --threads=N     worker threads, 1..256, 0 = one per core (never changes the\n"
@@ -185,6 +198,36 @@ static int inspect(const char *name, const uint8_t *data, size_t len, fmt_header
     return 0;
 }
 
+static void list_sizes(const fmt_header *h, size_t len)
+{
+    printf("  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
+           (unsigned long long)h->orig_size, len, h->orig_size ? (double)h->orig_size / len : 0.0,
+           h->orig_size ? 8.0 * len / h->orig_size : 0.0, h->orig_crc);
+}
+
+static int list_float(const char *name, const uint8_t *data, size_t len, const fmt_header *h,
+                      const model_config *cfg)
+{
+    fl_info fi;
+    nc_status st = fl_describe(&fi, h, cfg, data + (len - h->payload_size), (size_t)h->payload_size);
+    if (st != NC_OK) {
+        fail(name, "%s", nc_status_str(st));
+        return 1;
+    }
+    printf("%s\n  model float, %s, %.1f MiB of memory to decode\n", name,
+           fi.kind == FL_KIND_NPY ? ".npy file" : "raw float32", mib(codec_model_memory(cfg)));
+    if (fi.max_error == 0)
+        printf("  lossless: every value bit for bit\n");
+    else
+        printf("  lossy: every value within %a (%.9g) of the original; NaN, inf, -0 exact\n",
+               fi.max_error, fi.max_error);
+    printf("  %llu floats in %u tensor%s, %.3f bits per float\n", (unsigned long long)fi.floats,
+           fi.n_tensors, fi.n_tensors == 1 ? "" : "s",
+           fi.floats ? 8.0 * (double)len / (double)fi.floats : 0.0);
+    list_sizes(h, len);
+    return 0;
+}
+
 /* Returns 0, or 1 after an error line. */
 static int list_file(const char *name, const uint8_t *data, size_t len)
 {
@@ -192,6 +235,8 @@ static int list_file(const char *name, const uint8_t *data, size_t len)
     model_config cfg;
     if (inspect(name, data, len, &h, &cfg) != 0)
         return 1;
+    if (h.model_id == MODEL_FLOAT)
+        return list_float(name, data, len, &h, &cfg);
     const model_ops *ops = h.model_id == MODEL_STORED ? NULL : model_find_id(h.model_id);
     uint64_t params = 0, bytes = 0;
     if (ops)
@@ -233,9 +278,8 @@ static int list_file(const char *name, const uint8_t *data, size_t len)
         else
             printf(" key%u=%u", h.params[i].key, h.params[i].value);
     }
-    printf("\n  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
-           (unsigned long long)h.orig_size, len, h.orig_size ? (double)h.orig_size / len : 0.0,
-           h.orig_size ? 8.0 * len / h.orig_size : 0.0, h.orig_crc);
+    printf("\n");
+    list_sizes(&h, len);
     return 0;
 }
 
@@ -259,6 +303,46 @@ static int check_decodable(const options *o, const char *name, const uint8_t *in
 
 /* Returns 0 ok, 1 error, 2 warning. */
 static int apply_sets(model_config *cfg, const model_ops *ops, const options *o);
+
+/* The float-array mode's compression: 0, or 1 after an error line. */
+static int compress_floats(const options *o, const char *shown, const uint8_t *in, size_t in_len,
+                           uint8_t **out, size_t *out_len, const codec_opts *co)
+{
+    fl_tensor *t = NULL;
+    uint32_t nt = 0;
+    const char *why = NULL;
+    if (o->shapes) {
+        uint8_t *json = NULL;
+        size_t jl = 0;
+        int fd = -1;
+        struct stat st;
+        if (open_input(o->shapes, &fd, &st) != 0 || read_all(fd, &json, &jl, 1 << 16) != 0) {
+            fail(o->shapes, "%s", strerror(errno));
+            if (fd > STDIN_FILENO)
+                close(fd);
+            return 1;
+        }
+        close(fd);
+        uint64_t floats = in_len / 4;
+        npy_info ni;
+        if (npy_is_npy(in, in_len) && npy_parse(&ni, in, in_len, &why) == NC_OK)
+            floats = ni.count;
+        nc_status s = fl_shapes_parse(&t, &nt, (const char *)json, jl, floats, &why);
+        free(json);
+        if (s != NC_OK) {
+            fail(o->shapes, "%s", why ? why : nc_status_str(s));
+            return 1;
+        }
+    }
+    fl_opts fo = { .max_error = o->max_error, .tensors = t, .n_tensors = nt };
+    nc_status s = fl_compress(out, out_len, in, in_len, &fo, co, &why);
+    free(t);
+    if (s != NC_OK) {
+        fail(shown, "%s", why ? why : nc_status_str(s));
+        return 1;
+    }
+    return 0;
+}
 
 static int process(const options *o, const char *in_name)
 {
@@ -329,7 +413,12 @@ static int process(const options *o, const char *in_name)
                       .no_transform = o->no_transform };
     nc_status s;
     uint64_t orig = 0;
-    if (o->mode == MODE_COMPRESS) {
+    if (o->mode == MODE_COMPRESS && o->floats) {
+        if (compress_floats(o, shown, in, in_len, &out, &out_len, &co) != 0)
+            goto done;
+        s = NC_OK;
+        orig = in_len;
+    } else if (o->mode == MODE_COMPRESS) {
         model_config cfg = { 0 };
         const model_ops *ops = model_find_name(o->model);
         ops->preset(&cfg, o->level);
@@ -486,6 +575,17 @@ static int set_value_option(options *o, char opt, const char *v)
             o->threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
         }
         return 0;
+    case 'E':
+        if (fq_parse_bound(&o->max_error, v) != 0 || (o->max_error != 0 && !fq_bound_ok(o->max_error))) {
+            fail(NULL, "--max-error '%s': give a number >= 0 (decimal, or 2^K such as 2^-17)", v);
+            return -1;
+        }
+        o->floats = 1;
+        return 0;
+    case 'H':
+        o->shapes = v;
+        o->floats = 1;
+        return 0;
     case 'M':
         if (parse_size(v, &o->mem_limit) != 0) {
             fail(NULL, "memory limit '%s': give bytes, or a number with KiB, MiB or GiB (or max)", v);
@@ -548,7 +648,8 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
         { "version", 'V' },  { "output", 'o' },     { "model", 'm' },      { "threads", 'T' },
         { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' }, { "set", 'S' },
         { "fast", '1' },     { "best", '9' },       { "memlimit", 'M' },   { "memory", 'M' },
-        { "no-transform", 'X' },
+        { "no-transform", 'X' }, { "float32", 'F' },    { "max-error", 'E' },
+        { "lossless", 'L' },     { "shapes", 'H' },
     };
     int only_files = 0;
     *n_files = 0;
@@ -578,7 +679,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             shorts[0] = longs[k].opt;
             flags = shorts;
             attached = eq ? eq + 1 : NULL;
-            if (attached && !strchr("omTSM", shorts[0])) {
+            if (attached && !strchr("omTSMEH", shorts[0])) {
                 fail(NULL, "option '--%s' takes no value", longs[k].name);
                 return 1;
             }
@@ -598,9 +699,11 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'P': o->progress = 1; break;
             case 'N': o->progress = 0; break;
             case 'X': o->no_transform = 1; break;
+            case 'F': o->floats = 1; break;
+            case 'L': o->floats = 1; o->max_error = 0; break;
             case 'h': usage(stdout); return -1;
             case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
-            case 'o': case 'm': case 'T': case 'S': case 'M': {
+            case 'o': case 'm': case 'T': case 'S': case 'M': case 'E': case 'H': {
                 const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
                 if (!v || set_value_option(o, *f, v) != 0)
                     return 1;
