@@ -18,7 +18,7 @@
 
 #define ROW_MAX (1u << 16)   /* rows up to this long have a "value above" context */
 #define HASH_BITS 18         /* entries of each hashed map */
-#define K_MAPS 7             /* maps of the class tree */
+#define K_MAPS 4             /* maps of the class tree */
 #define M_MAPS 3             /* of the mantissa bits */
 #define S_MAPS 3             /* of the sign */
 #define N_MAPS (K_MAPS + M_MAPS + S_MAPS)
@@ -26,10 +26,11 @@
 #define P_MIN 32             /* coded probabilities stay in [P_MIN, 65536 - P_MIN] */
 #define NONE 64u             /* class of a value that does not exist (no row above) */
 #define M_SETS (16 * 64)     /* mantissa mixer: bit position (16) x class (64) */
-#define SM_LIMIT 255
-#ifndef FM_MIX_BITS
-#define FM_MIX_BITS 2       /* mantissa bits below the leading one that are mixed */
-#endif
+#define SM_LIMIT 1023        /* adaptation limit of the mantissa, sign and match maps */
+#define SM_LIMIT_K 255       /* of the class tree's maps, which follow the tensors' changes */
+#define FM_RATE 16           /* the class tree mixer's learning rate */
+#define FM_MIX_BITS 1        /* mantissa bits below the leading one that are mixed (measured:
+                              * mixing lower ones loses a little, and costs) */
 /* The match model: values repeat (shared or copied tensors, constant rows); a run of three
  * values met before predicts that the value after them comes again. */
 #define HIST_BITS 22         /* values of history the match model can reach */
@@ -38,7 +39,7 @@
 
 struct fm {
     int lossless;
-    unsigned depth;          /* of the class tree: 6 lossy, 8 lossless */
+    unsigned depth;          /* of the class tree (6: 64 classes) */
     cm_logistic lg;
     cm_recip rc;
     cm_statemap sm[N_MAPS];
@@ -60,6 +61,9 @@ struct fm {
     uint64_t gpos, mptr;     /* values so far (all tensors); the predicted value's position */
     uint32_t mlen;           /* values matched, 0: no prediction */
     unsigned last_flip;      /* the last matched value's sign was flipped */
+    cm_statemap xsm;         /* lossless: the exponents of the two open-ended classes */
+    uint32_t xsm_p[2 * 128];
+    uint16_t xsm_n[2 * 128];
     cm_statemap msm, fsm;    /* magnitude hit; sign flipped */
     uint32_t msm_p[MATCH_CTX], fsm_p[32];
     uint16_t msm_n[MATCH_CTX], fsm_n[32];
@@ -70,11 +74,13 @@ static void next_bases(fm *m);
 
 static uint32_t map_sizes(int lossless, uint32_t size[N_MAPS])
 {
-    uint32_t nodes = lossless ? 256 : 64, total = 0;
+    uint32_t nodes = 64, total = 0;
+    (void)lossless;
     const uint32_t h = 1u << HASH_BITS;
-    /* class tree: node x prev; hashed (prev, prev2), (above, prev), (tensor, prev),
-     * (tensor, column), (long avg, short avg); node x short avg */
-    const uint32_t k[K_MAPS] = { nodes * 65, h, h, h, h, h, nodes * 256 };
+    /* class tree, hashed: (above, prev), (tensor, prev), (column avg, short avg),
+     * (long avg, short avg). Measured on ../shared/floats: node x prev, (prev, prev2) and
+     * node x short avg gained under 0.005 bits a value beside these, so they are left out. */
+    const uint32_t k[K_MAPS] = { h, h, h, h };
     /* mantissa: class x bit x prefix; hashed (tensor, class, bit, prefix), (above, ...) */
     const uint32_t mm[M_MAPS] = { 256 * 64 * 8, h, h };
     /* sign: signs of the previous two x class; hashed (tensor, column); (above sign, class) */
@@ -92,7 +98,7 @@ static uint32_t map_sizes(int lossless, uint32_t size[N_MAPS])
 
 static uint64_t region_bytes(int lossless, uint64_t *weights, uint64_t *apm)
 {
-    uint32_t size[N_MAPS], nodes = lossless ? 256 : 64;
+    uint32_t size[N_MAPS], nodes = 64;
     uint64_t entries = map_sizes(lossless, size);
     *weights = (uint64_t)(nodes * MAX_IN + M_SETS * MAX_IN + 256 * MAX_IN) * sizeof(int32_t);
     *apm = (uint64_t)nodes * 65 * 33 * sizeof(uint16_t);
@@ -118,7 +124,7 @@ nc_status fm_new(fm **out, int lossless)
     }
     m->region = r;
     m->lossless = lossless;
-    m->depth = lossless ? 8 : 6;
+    m->depth = 6;
     uint32_t nodes = 1u << m->depth;
     cm_logistic_init(&m->lg);
     cm_recip_init(&m->rc);
@@ -129,12 +135,12 @@ nc_status fm_new(fm **out, int lossless)
         entries += m->size[i];
     uint16_t *n = (uint16_t *)(p + entries);
     for (int i = 0; i < N_MAPS; i++) {
-        cm_statemap_init(&m->sm[i], p, n, m->size[i], SM_LIMIT);
+        cm_statemap_init(&m->sm[i], p, n, m->size[i], i < K_MAPS ? SM_LIMIT_K : SM_LIMIT);
         p += m->size[i];
         n += m->size[i];
     }
     int32_t *w = (int32_t *)n; /* n is 4-byte aligned: entries is even */
-    cm_mixer_init(&m->mk, w, K_MAPS + 1, nodes, 6, 65536 / 4);
+    cm_mixer_init(&m->mk, w, K_MAPS + 1, nodes, FM_RATE, 65536 / 4);
     w += nodes * MAX_IN;
     cm_mixer_init(&m->mm, w, M_MAPS + 1, M_SETS, 6, 65536 / 2);
     w += M_SETS * MAX_IN;
@@ -147,6 +153,7 @@ nc_status fm_new(fm **out, int lossless)
     memset(m->match_at, 0, sizeof(uint32_t) << MATCH_BITS);
     cm_statemap_init(&m->msm, m->msm_p, m->msm_n, MATCH_CTX, SM_LIMIT);
     cm_statemap_init(&m->fsm, m->fsm_p, m->fsm_n, 32, SM_LIMIT);
+    cm_statemap_init(&m->xsm, m->xsm_p, m->xsm_n, 2 * 128, SM_LIMIT);
     next_bases(m);
     *out = m;
     return NC_OK;
@@ -223,13 +230,10 @@ static void next_bases(fm *m)
     uint32_t es = (uint32_t)m->ema >> 2, et = (uint32_t)m->ema_t >> 4;
     uint32_t ce = m->row > 1 ? (uint32_t)m->col_ema[column(m)] >> 2 : 1023;
     uint32_t *b = m->kbase;
-    b[0] = m->a * nodes;
-    b[1] = block_of(m, 1, (uint64_t)m->a << 8 | m->b, nodes);
-    b[2] = block_of(m, 2, 1ull << 40 | (uint64_t)up << 8 | m->a, nodes);
-    b[3] = block_of(m, 3, 2ull << 40 | m->tensor << 8 | m->a, nodes);
-    b[4] = block_of(m, 4, 3ull << 40 | (uint64_t)ce << 12 | es, nodes);
-    b[5] = block_of(m, 5, 4ull << 40 | (uint64_t)et << 8 | es >> 2, nodes);
-    b[6] = (es > 255 ? 255 : es) * nodes;
+    b[0] = block_of(m, 0, 1ull << 40 | (uint64_t)up << 8 | m->a, nodes);
+    b[1] = block_of(m, 1, 2ull << 40 | m->tensor << 8 | m->a, nodes);
+    b[2] = block_of(m, 2, 3ull << 40 | (uint64_t)ce << 12 | es, nodes);
+    b[3] = block_of(m, 3, 4ull << 40 | (uint64_t)et << 8 | es >> 2, nodes);
     for (int i = 0; i < K_MAPS; i++) {
         __builtin_prefetch(&m->sm[i].p[b[i]]);
         __builtin_prefetch(&m->sm[i].n[b[i]]);
@@ -238,7 +242,7 @@ static void next_bases(fm *m)
 
 static unsigned code_class(fm *m, unsigned k, fm_io io, void *ctx)
 {
-    static const int maps[K_MAPS] = { 0, 1, 2, 3, 4, 5, 6 };
+    static const int maps[K_MAPS] = { 0, 1, 2, 3 };
     unsigned nodes = 1u << m->depth;
     const uint32_t *base = m->kbase;
     unsigned node = 1;
@@ -498,10 +502,30 @@ static void code_q(fm *m, fm_io io, void *ctx, int *esc, int64_t *q, uint32_t *r
     learn_value(m, k, s);
 }
 
+/* Lossless: the exponent field as its class (cls_of), and within the two classes that hold
+ * more than one exponent (1 ... 89, 143 ... 255: rare in weights) its offset in 7 bits. */
+static unsigned code_exponent(fm *m, unsigned e, fm_io io, void *ctx)
+{
+    unsigned c = code_class(m, cls_of(m, e), io, ctx);
+    if (c != 1 && c != 63)
+        return c == 0 ? 0 : c + 88;
+    unsigned first = c == 1 ? 1 : 143, last = c == 1 ? 89 : 255, off = e - first, node = 1;
+    uint32_t base = c == 1 ? 0 : 128;
+    for (int i = 6; i >= 0; i--) {
+        uint32_t p = cm_statemap_p(&m->xsm, base + node);
+        p = p < P_MIN ? P_MIN : p > 65536 - P_MIN ? 65536 - P_MIN : p;
+        int bit = io(ctx, (int)(off >> i & 1), p);
+        cm_statemap_update(&m->xsm, &m->rc, base + node, bit);
+        node = node * 2 + (unsigned)bit;
+    }
+    e = first + (node - 128);
+    return e <= last ? e : last; /* a corrupt stream: the checksum tells */
+}
+
 static void code_bits(fm *m, fm_io io, void *ctx, uint32_t *bits)
 {
     uint32_t b = *bits;
-    unsigned k = code_class(m, b >> 23 & 0xFF, io, ctx);
+    unsigned k = code_exponent(m, b >> 23 & 0xFF, io, ctx);
     int s = code_sign(m, k, (int)(b >> 31), io, ctx);
     uint32_t man = (uint32_t)code_mantissa(m, k, 23, b & 0x7FFFFF, io, ctx);
     *bits = (uint32_t)s << 31 | k << 23 | man;
