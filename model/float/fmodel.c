@@ -72,10 +72,9 @@ struct fm {
 
 static void next_bases(fm *m);
 
-static uint32_t map_sizes(int lossless, uint32_t size[N_MAPS])
+static uint32_t map_sizes(uint32_t size[N_MAPS])
 {
-    uint32_t nodes = 64, total = 0;
-    (void)lossless;
+    uint32_t total = 0;
     const uint32_t h = 1u << HASH_BITS;
     /* class tree, hashed: (above, prev), (tensor, prev), (column avg, short avg),
      * (long avg, short avg). Measured on ../shared/floats: node x prev, (prev, prev2) and
@@ -96,10 +95,10 @@ static uint32_t map_sizes(int lossless, uint32_t size[N_MAPS])
     return total;
 }
 
-static uint64_t region_bytes(int lossless, uint64_t *weights, uint64_t *apm)
+static uint64_t region_bytes(uint64_t *weights, uint64_t *apm)
 {
     uint32_t size[N_MAPS], nodes = 64;
-    uint64_t entries = map_sizes(lossless, size);
+    uint64_t entries = map_sizes(size);
     *weights = (uint64_t)(nodes * MAX_IN + M_SETS * MAX_IN + 256 * MAX_IN) * sizeof(int32_t);
     *apm = (uint64_t)nodes * 65 * 33 * sizeof(uint16_t);
     return entries * (sizeof(uint32_t) + sizeof(uint16_t)) + *weights + *apm
@@ -109,14 +108,15 @@ static uint64_t region_bytes(int lossless, uint64_t *weights, uint64_t *apm)
 uint64_t fm_memory(int lossless)
 {
     uint64_t w, a;
-    return sizeof(fm) + region_bytes(lossless, &w, &a);
+    (void)lossless; /* both modes use the same tables */
+    return sizeof(fm) + region_bytes(&w, &a);
 }
 
 nc_status fm_new(fm **out, int lossless)
 {
     *out = NULL;
     fm *m = calloc(1, sizeof *m);
-    uint64_t wbytes, abytes, total = m ? region_bytes(lossless, &wbytes, &abytes) : 0;
+    uint64_t wbytes, abytes, total = m ? region_bytes(&wbytes, &abytes) : 0;
     uint8_t *r = m ? malloc((size_t)total) : NULL;
     if (!r) {
         free(m);
@@ -128,7 +128,7 @@ nc_status fm_new(fm **out, int lossless)
     uint32_t nodes = 1u << m->depth;
     cm_logistic_init(&m->lg);
     cm_recip_init(&m->rc);
-    map_sizes(lossless, m->size);
+    map_sizes(m->size);
     uint32_t *p = (uint32_t *)r;
     uint32_t entries = 0;
     for (int i = 0; i < N_MAPS; i++)
