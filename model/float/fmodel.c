@@ -117,7 +117,8 @@ nc_status fm_new(fm **out, int lossless)
     *out = NULL;
     fm *m = calloc(1, sizeof *m);
     uint64_t wbytes, abytes, total = m ? region_bytes(&wbytes, &abytes) : 0;
-    uint8_t *r = m ? malloc((size_t)total) : NULL;
+    /* calloc: the history and match tables start all zero, their pages touched only as used */
+    uint8_t *r = m ? calloc(1, (size_t)total) : NULL;
     if (!r) {
         free(m);
         return NC_ERR_NOMEM;
@@ -149,8 +150,6 @@ nc_status fm_new(fm **out, int lossless)
     cm_apm_init(&m->apm, (uint16_t *)w, nodes * 65, 7, &m->lg);
     m->hist = (int64_t *)(r + (total - (sizeof(int64_t) << HIST_BITS) - (sizeof(uint32_t) << MATCH_BITS)));
     m->match_at = (uint32_t *)(m->hist + (1u << HIST_BITS));
-    memset(m->hist, 0, sizeof(int64_t) << HIST_BITS);
-    memset(m->match_at, 0, sizeof(uint32_t) << MATCH_BITS);
     cm_statemap_init(&m->msm, m->msm_p, m->msm_n, MATCH_CTX, SM_LIMIT);
     cm_statemap_init(&m->fsm, m->fsm_p, m->fsm_n, 32, SM_LIMIT);
     cm_statemap_init(&m->xsm, m->xsm_p, m->xsm_n, 2 * 128, SM_LIMIT);
