@@ -205,16 +205,24 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
     uint64_t floats = (n - ni.header_len) / 4;
     fl_tensor one = { floats, kind == FL_KIND_NPY && ni.ndim >= 2 ? ni.shape[ni.ndim - 1] : 0 };
     section s = { .head_len = ni.header_len, .head = in, .n = 1, .t = &one };
-    if (fo->tensors) {
+    fl_tensor *own = NULL; /* the caller's tensors without empty ones */
+    if (fo->tensors && floats > 0) {
         uint64_t total = 0;
-        for (uint32_t i = 0; i < fo->n_tensors; i++)
+        if (!(own = malloc(((size_t)fo->n_tensors + 1) * sizeof *own)))
+            return NC_ERR_NOMEM;
+        s.n = 0;
+        for (uint32_t i = 0; i < fo->n_tensors; i++) {
             total += fo->tensors[i].count;
-        if (total != floats || fo->n_tensors == 0) {
-            *why = "the tensors do not add up to the array's length";
+            if (fo->tensors[i].count)
+                own[s.n++] = fo->tensors[i];
+        }
+        if (total != floats || s.n > FL_MAX_TENSORS) {
+            free(own);
+            *why = total != floats ? "the tensors do not add up to the array's length"
+                                   : "more than 2^24 tensors";
             return NC_ERR_ARG;
         }
-        s.n = fo->n_tensors;
-        s.t = (fl_tensor *)fo->tensors;
+        s.t = own;
     }
     /* The checksum is of what the decoder gives back: the header, then the decoded values. */
     fmt_header h = { .version = FMT_VERSION, .model_id = MODEL_FLOAT, .orig_size = n,
@@ -230,8 +238,10 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
     /* the section */
     uint64_t sec_bound = 10 + s.head_len + 10 + (uint64_t)s.n * 20;
     uint8_t *sec = malloc((size_t)sec_bound);
-    if (!sec)
+    if (!sec) {
+        free(own);
         return NC_ERR_NOMEM;
+    }
     size_t sl = put_varint(sec, s.head_len);
     memcpy(sec + sl, s.head, (size_t)s.head_len);
     sl += (size_t)s.head_len;
@@ -253,7 +263,7 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
     if (st == NC_OK) {
         h.payload_size = sl + e.len;
         size_t hl = fmt_header_size(&h);
-        int stored = hl + h.payload_size >= codec_compress_bound(n);
+        int stored = floats == 0 || hl + h.payload_size >= codec_compress_bound(n);
         if (stored) { /* the original itself, exact even in lossy mode */
             h.model_id = MODEL_STORED;
             h.orig_crc = crc32_update(0, in, (size_t)n);
@@ -278,6 +288,7 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
     }
     bit_enc_free(&e);
     free(sec);
+    free(own);
     return st;
 }
 
