@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The nnzip command as a user meets it: round trips, file safety (no overwrite, input kept,
 # --rm, temporary files), stdin/stdout, -t/-l, golden and bad files, option errors, signals.
-# Usage: test_cli.sh NNZIP DATA_DIR
+# Usage: test_cli.sh NNZIP DATA_DIR [NNZIP_FCHECK]
 set -u
 BIN=$(realpath "$1")
 DATA=$(realpath "$2")
+FCHECK=$(realpath "${3:-$(dirname "$BIN")/nnzip-fcheck}")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -281,6 +282,68 @@ check "the transform is on by default for text, and -l says so" sh -c "'$NNZIP' 
 check "--no-transform turns it off" sh -c "'$NNZIP' -l xt-off.nnz | grep -q 'transform: none'"
 check "a transformed file decodes" sh -c "'$NNZIP' -dc xt-on.nnz | cmp -s - bigtext"
 check "-l on binary data: no transform" sh -c "'$NNZIP' -q -c random | '$NNZIP' -l - | grep -q 'transform: none'"
+
+# ---- the float-array mode --------------------------------------------------------------------
+# Weight-like floats with NaNs (payloads kept), infinities, -0, a subnormal, huge values; and
+# random bits (every pattern). Lossy results are checked with nnzip-fcheck, exactly.
+python3 -c '
+import random, struct, sys
+r = random.Random(7)
+b = bytearray(struct.pack("<20000f", *[r.gauss(0, 0.05) for _ in range(20000)]))
+for i, v in enumerate([b"\x01\x00\xc0\x7f", b"\x00\x00\x80\x7f", b"\x00\x00\x80\xff",
+                       b"\x00\x00\x00\x80", b"\x01\x00\x00\x00", b"\xff\xff\x7f\x7f",
+                       b"\x05\x00\x81\xff"]):
+    b[4 * (997 * i + 5):4 * (997 * i + 6)] = v
+sys.stdout.buffer.write(b)' >w.f32
+head -c 40000 /dev/urandom >rb.f32
+check "--float32: random bits compress" "$BIN" -q -k --float32 -o rb.nnz rb.f32
+check "--float32: random bits round trip" sh -c "'$BIN' -dc rb.nnz | cmp -s - rb.f32"
+check "--float32: weights compress" "$BIN" -q -k --float32 -o wl.nnz w.f32
+check "--float32: weights round trip bit for bit" sh -c "'$BIN' -dc wl.nnz | cmp -s - w.f32"
+check "--float32: -l shows the float model, lossless" sh -c "'$BIN' -l wl.nnz | grep -q 'model float, raw float32' && '$BIN' -l wl.nnz | grep -q 'lossless: every value bit for bit' && '$BIN' -l wl.nnz | grep -q '20000 floats in 1 tensor,'"
+check "--float32 is lossless: nnzip-fcheck --lossless agrees" sh -c "'$BIN' -dc wl.nnz >wl.out && '$FCHECK' --lossless w.f32 wl.out >/dev/null"
+check "--max-error=2^-10 compresses" "$BIN" -q -k --max-error=2^-10 -o w10.nnz w.f32
+check "--max-error=2^-10: every value within 2^-10 (nnzip-fcheck)" sh -c "'$BIN' -dc w10.nnz >w10.out && '$FCHECK' w.f32 w10.out 2^-10 >/dev/null"
+"$FCHECK" w.f32 w10.out 2^-20 >/dev/null; rc=$?
+check "--max-error=2^-10 is lossy: not within 2^-20 (nnzip-fcheck exit 1)" test $rc -eq 1
+check "--max-error: -l shows the bound" sh -c "'$BIN' -l w10.nnz | grep -q 'lossy: every value within 0x1p-10 '"
+check "--max-error=1e-4 (a decimal) round trip within 1e-4" sh -c "'$BIN' -q -c --max-error=1e-4 w.f32 | '$BIN' -d >w4.out && '$FCHECK' w.f32 w4.out 1e-4 >/dev/null"
+check "--max-error then --lossless is lossless" sh -c "'$BIN' -q -c --max-error=2^-10 --lossless w.f32 | '$BIN' -dc | cmp -s - w.f32"
+check "--float32 from stdin to stdout" sh -c "'$BIN' --float32 <w.f32 | '$BIN' -d | cmp -s - w.f32"
+check "float: compressing twice gives identical bytes" sh -c "'$BIN' -c --max-error=2^-10 w.f32 | cmp -s - w10.nnz"
+check "float: NNZIP_ISA=ref gives the same bytes" sh -c "NNZIP_ISA=ref '$BIN' -c --max-error=2^-10 w.f32 | cmp -s - w10.nnz"
+check "float: -t accepts the file" "$BIN" -t w10.nnz
+head -c 100 w10.nnz >wcut.nnz
+expect_error "float: a cut file is refused" "truncated" "$BIN" -t wcut.nnz
+# the weights as a .npy file of shape (100, 200), version 1.0, header padded to 128 bytes as numpy does
+{ printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (100, 200), }"; cat w.f32; } >a.npy
+check "the test's .npy is 80128 bytes" test "$(stat -c %s a.npy)" -eq 80128
+check ".npy: lossless round trip" sh -c "'$BIN' -q -k --float32 -o npy.nnz a.npy && '$BIN' -dc npy.nnz | cmp -s - a.npy"
+check ".npy: -l shows a .npy file" sh -c "'$BIN' -l npy.nnz | grep -q 'model float, .npy file' && '$BIN' -l npy.nnz | grep -q '20000 floats in 1 tensor,'"
+"$BIN" -q -c --max-error=2^-10 a.npy | "$BIN" -dc >npy10.out
+check ".npy lossy: the header comes back byte for byte" sh -c "head -c 128 npy10.out >npyh.out && head -c 128 a.npy | cmp -s - npyh.out"
+check ".npy lossy: the values within 2^-10" sh -c "tail -c +129 npy10.out >npy10.f32 && tail -c +129 a.npy >npy.f32 && test \$(stat -c %s npy10.f32) -eq 80000 && '$FCHECK' npy.f32 npy10.f32 2^-10 >/dev/null"
+# errors: one line, exit 1
+head -c 10 w.f32 >ten.f32
+"$BIN" --float32 ten.f32 2>err.txt; rc=$?
+check "10 bytes of raw float32: exit 1" test $rc -eq 1
+expect_error "10 bytes of raw float32: one line saying why" "ten.f32: not a whole number of float32" "$BIN" --float32 ten.f32
+check "10 bytes: no output left" test ! -e ten.f32.nnz
+expect_error "--max-error=abc" "--max-error 'abc'" "$BIN" --max-error=abc w.f32
+expect_error "--max-error=-1" "--max-error '-1'" "$BIN" --max-error=-1 w.f32
+expect_error "--max-error=nan" "--max-error 'nan'" "$BIN" --max-error=nan w.f32
+printf '{"tensors": [{"shape": [10], "offset": 0, "count": 10}]}' >short.json
+expect_error "--shapes not adding up names the file" "short.json: .*cover 10 floats, the array has 20000" "$BIN" -f --shapes=short.json w.f32
+expect_error "--shapes with a missing file names it" "nothere.json: No such file" "$BIN" -f --shapes=nothere.json w.f32
+printf '{"tensors": [{"shape": [100, 100], "offset": 0, "count": 10000}, {"shape": [10000], "offset": 10000, "count": 10000}]}' >two.json
+check "--shapes: round trip, lossy, two tensors" sh -c "'$BIN' -q -k -f --shapes=two.json --max-error=2^-10 -o ws.nnz w.f32 && '$BIN' -l ws.nnz | grep -q '20000 floats in 2 tensors' && '$BIN' -dc ws.nnz >ws.out && '$FCHECK' w.f32 ws.out 2^-10 >/dev/null"
+check "--shapes alone is lossless" sh -c "'$BIN' -q -c --shapes=two.json w.f32 | '$BIN' -dc | cmp -s - w.f32"
+# decoding never overwrites without -f
+cp w10.nnz wd.f32.nnz && echo precious >wd.f32 && cp wd.f32 wd.keep
+expect_error "float: -d refuses to overwrite" "already exists" "$BIN" -d wd.f32.nnz
+check "float: the existing file is untouched" cmp -s wd.f32 wd.keep
+check "float: -d -f overwrites" sh -c "'$BIN' -d -q -f wd.f32.nnz && '$FCHECK' w.f32 wd.f32 2^-10 >/dev/null"
+check "no temporary file left by the float mode" no_temp_left
 
 # ---- the decoder's memory limit --------------------------------------------------------------
 check "-l shows the memory to decode" sh -c "'$NNZIP' -l '$DATA/good-lstm.txt.nnz' | grep -q '[0-9] MiB of memory to decode'"
