@@ -1,5 +1,6 @@
 /* nnzip: the command-line compressor, with gzip/xz/zstd conventions (see README.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,11 +315,10 @@ static int compress_floats(const options *o, const char *shown, const uint8_t *i
     if (o->shapes) {
         uint8_t *json = NULL;
         size_t jl = 0;
-        int fd = -1;
-        struct stat st;
-        if (open_input(o->shapes, &fd, &st) != 0 || read_all(fd, &json, &jl, 1 << 16) != 0) {
+        int fd = open(o->shapes, O_RDONLY); /* any readable file: a pipe too (<(...)) */
+        if (fd < 0 || read_all(fd, &json, &jl, 1 << 16) != 0) {
             fail(o->shapes, "%s", strerror(errno));
-            if (fd > STDIN_FILENO)
+            if (fd >= 0)
                 close(fd);
             return 1;
         }

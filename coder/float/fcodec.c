@@ -14,11 +14,12 @@
 #define PROGRESS_EVERY 65536u
 /* A .npy header kept verbatim is at most this long (npy_parse's own limit). */
 #define FL_HEAD_MAX (1u << 20)
-/* Every value is at least 6 binary decisions, each of which costs the coder at least 2^-12
- * bits (its probabilities stay in [32, 65504] / 2^16, and an interval of s >= 2 values keeps
- * at most 1 - 2^-12 of itself), so p payload bytes hold at most 8p * 2^12 / 6 < 5462 p
- * values: the bound a decoder checks a claimed size against before allocating. */
-#define FL_VALUES_PER_BYTE 5462u
+/* Every value is at least one binary decision (a value the match model predicts: its hit),
+ * each of which costs the coder at least 2^-12 bits (its probabilities stay in
+ * [32, 65504] / 2^16, and an interval of s >= 2 values keeps at most 1 - 2^-12 of itself), so p
+ * payload bytes hold at most 8p * 2^12 = 32768 p values: the bound a decoder checks a claimed
+ * size against before allocating. (A long run of repeated values does come close to it.) */
+#define FL_VALUES_PER_BYTE 32768u
 
 /* The section: varint head_len, head_len bytes of .npy header, varint n_tensors, then per
  * tensor varint count and varint row. */
