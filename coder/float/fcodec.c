@@ -264,7 +264,10 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
     if (st == NC_OK) {
         h.payload_size = sl + e.len;
         size_t hl = fmt_header_size(&h);
-        int stored = floats == 0 || hl + h.payload_size >= codec_compress_bound(n);
+        /* Stored also if the decoder's size bound would refuse the file: the bound is proven,
+         * so this never happens, but a file must never be one its decoder rejects. */
+        int stored = floats == 0 || hl + h.payload_size >= codec_compress_bound(n)
+                     || floats > (uint64_t)e.len * FL_VALUES_PER_BYTE;
         if (stored) { /* the original itself, exact even in lossy mode */
             h.model_id = MODEL_STORED;
             h.orig_crc = crc32_update(0, in, (size_t)n);
