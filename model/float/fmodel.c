@@ -182,6 +182,30 @@ static uint32_t block_of(const fm *m, int map, uint64_t h, uint32_t block)
     return (uint32_t)(cm_mix64(h) & (m->size[map] - 1)) & ~(block - 1);
 }
 
+/* cm_mixer_dot and cm_mixer_learn (cm/mixer.h) for this model's five or four inputs, inline
+ * and scalar: the same integer arithmetic, so the same bits, without the call and vector set-up
+ * that cost more than the sums at this width (measured: a fifth of decoding's time). */
+static inline int32_t mix_dot(cm_mixer *mx, const int32_t *x, uint32_t set)
+{
+    const int32_t *w = mx->sel = mx->w + (uint64_t)set * mx->n;
+    int32_t sum = 0;
+    for (uint32_t i = 0; i < mx->n; i++)
+        sum += (w[i] * x[i]) >> 8;
+    sum >>= 8;
+    return sum > CM_ST_MAX ? CM_ST_MAX : sum < -CM_ST_MAX ? -CM_ST_MAX : sum;
+}
+
+static inline void mix_learn(cm_mixer *mx, const int32_t *x, uint32_t p16, int y)
+{
+    const int32_t lim = 1 << 19;
+    int32_t err = (((int32_t)y << 12) - (int32_t)(p16 >> 4)) * mx->rate;
+    err = err > lim ? lim : err < -lim ? -lim : err;
+    for (uint32_t i = 0; i < mx->n; i++) {
+        int32_t v = mx->sel[i] + ((x[i] * err + 32768) >> 16);
+        mx->sel[i] = v > lim ? lim : v < -lim ? -lim : v;
+    }
+}
+
 /* One decision from the maps maps[0 .. n) at entries idx (already in m->idx), mixer mx with
  * weight set set; learns the bit and returns it. */
 static int decide(fm *m, const int *maps, unsigned n, cm_mixer *mx, uint32_t set, cm_apm *apm,
@@ -190,14 +214,14 @@ static int decide(fm *m, const int *maps, unsigned n, cm_mixer *mx, uint32_t set
     for (unsigned i = 0; i < n; i++)
         m->x[i] = cm_stretch(&m->lg, cm_statemap_p(&m->sm[maps[i]], m->idx[i]));
     m->x[n] = 256;
-    uint32_t pm = cm_squash(&m->lg, cm_mixer_dot(mx, m->x, set)), p = pm;
+    uint32_t pm = cm_squash(&m->lg, mix_dot(mx, m->x, set)), p = pm;
     if (apm)
         p = (pm + cm_apm_p(apm, &m->lg, pm, apm_cx)) >> 1;
     p = p < P_MIN ? P_MIN : p > 65536 - P_MIN ? 65536 - P_MIN : p;
     bit = io(ctx, bit, p);
     for (unsigned i = 0; i < n; i++)
         cm_statemap_update(&m->sm[maps[i]], &m->rc, m->idx[i], bit);
-    cm_mixer_learn(mx, m->x, pm, bit);
+    mix_learn(mx, m->x, pm, bit);
     if (apm)
         cm_apm_learn(apm, bit);
     return bit;
