@@ -463,7 +463,7 @@ static void test_bound_parsing(void)
     CHECK(fq_parse_bound(&e, "0") == 0 && e == 0); /* lossless */
     const char *bad[] = { "", "2^", "2^x", "2^1.5", "2^-1075", "2^997", "-1", "-1e-5",
                           "nan", "NaN", "inf", "-inf", "1e400", "2e300", "1e-5x", "x", "0x",
-                          "1e-5 " };
+                          "1e-5 ", "-0", " 1e-3", "+1", "2^ 3", "2^- 3" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         e = 12345;
         int r = fq_parse_bound(&e, bad[i]);

@@ -70,7 +70,11 @@ int fq_quantise(int64_t *q, float x, double e)
 int fq_parse_bound(double *e, const char *s)
 {
     char *end;
+    if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+        return -1; /* no sign, no blanks: a bound is a plain non-negative number */
     if (s[0] == '2' && s[1] == '^') {
+        if (!(s[2] == '-' || s[2] == '+' || (s[2] >= '0' && s[2] <= '9')))
+            return -1;
         errno = 0;
         long k = strtol(s + 2, &end, 10);
         if (end == s + 2 || *end || errno || k < -1074 || k > 996)
