@@ -7,28 +7,14 @@
  * then the dict's syntax and keys (NC_ERR_FORMAT), then what is well-formed but not taken
  * (NC_ERR_ARG), and last the data size. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "npy.h"
+#include "why.h"
 
 #define PY_MAX_DEPTH 16 /* nesting of values we only skip (a structured descr) */
 
-static _Thread_local char why_buf[192];
-
-__attribute__((format(printf, 3, 4))) static nc_status fail(const char **why, nc_status st,
-                                                            const char *fmt, ...)
-{
-    if (why) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why_buf, sizeof why_buf, fmt, ap);
-        va_end(ap);
-        *why = why_buf;
-    }
-    return st;
-}
 
 /* A printable copy of n bytes for a message: at most 24 of them, other than printable ASCII
  * shown as '?', and "..." when cut. */
@@ -79,7 +65,7 @@ static int is_word(int c)
 
 static nc_status syntax(py_rd *r)
 {
-    return fail(r->why, NC_ERR_FORMAT, "header: syntax error at byte %zu", r->pos);
+    return fl_fail(r->why, NC_ERR_FORMAT, "header: syntax error at byte %zu", r->pos);
 }
 
 /* A quoted string at the cursor: its contents are [*b, *e); *escaped if they hold a backslash
@@ -105,7 +91,7 @@ static nc_status read_string(py_rd *r, size_t *b, size_t *e, int *escaped)
     }
     if (r->pos >= r->end) {
         r->pos = start;
-        return fail(r->why, NC_ERR_FORMAT, "header: string at byte %zu is not closed", start);
+        return fl_fail(r->why, NC_ERR_FORMAT, "header: string at byte %zu is not closed", start);
     }
     *e = r->pos;
     r->pos++;
@@ -141,7 +127,7 @@ static nc_status skip_value(py_rd *r, int depth)
     if (c == '(' || c == '[' || c == '{') {
         int closer = c == '(' ? ')' : c == '[' ? ']' : '}';
         if (depth >= PY_MAX_DEPTH)
-            return fail(r->why, NC_ERR_FORMAT, "header: values nested deeper than %d at byte %zu",
+            return fl_fail(r->why, NC_ERR_FORMAT, "header: values nested deeper than %d at byte %zu",
                         PY_MAX_DEPTH, r->pos);
         r->pos++;
         skip_ws(r);
@@ -201,7 +187,7 @@ static nc_status skip_value(py_rd *r, int depth)
 
 static nc_status not_shape(py_rd *r)
 {
-    return fail(r->why, NC_ERR_FORMAT, "header: shape is not a tuple of integers (byte %zu)",
+    return fl_fail(r->why, NC_ERR_FORMAT, "header: shape is not a tuple of integers (byte %zu)",
                 r->pos);
 }
 
@@ -235,10 +221,10 @@ static nc_status read_dim(py_rd *r, uint64_t *v)
     if (is_word(peek(r)) || peek(r) == '.') /* 5.0, 0x10, 1_000, 5j: not a plain integer */
         return not_shape(r);
     if (neg && (x != 0 || over))
-        return fail(r->why, NC_ERR_FORMAT, "header: shape has a negative dimension (byte %zu)",
+        return fl_fail(r->why, NC_ERR_FORMAT, "header: shape has a negative dimension (byte %zu)",
                     start);
     if (over)
-        return fail(r->why, NC_ERR_FORMAT,
+        return fl_fail(r->why, NC_ERR_FORMAT,
                     "header: a dimension of the shape does not fit 64 bits (byte %zu)", start);
     *v = x;
     return NC_OK;
@@ -285,7 +271,7 @@ static nc_status read_shape(py_rd *r, shape_acc *sh)
         }
     }
     if (sh->ndim == 1 && !comma)
-        return fail(r->why, NC_ERR_FORMAT,
+        return fl_fail(r->why, NC_ERR_FORMAT,
                     "header: shape (n) is an integer, not a tuple; a 1-d shape is (n,)");
     r->pos++;
     return NC_OK;
@@ -319,7 +305,7 @@ static nc_status read_value(py_rd *r, npy_dict *d, int key)
         size_t at = r->pos;
         nc_status st = skip_value(r, 1);
         return st != NC_OK ? st
-                           : fail(r->why, NC_ERR_FORMAT, "header: descr is not a string (byte %zu)",
+                           : fl_fail(r->why, NC_ERR_FORMAT, "header: descr is not a string (byte %zu)",
                                   at);
     }
     if (key == KEY_ORDER) {
@@ -334,7 +320,7 @@ static nc_status read_value(py_rd *r, npy_dict *d, int key)
         }
         nc_status st = skip_value(r, 1);
         return st != NC_OK ? st
-                           : fail(r->why, NC_ERR_FORMAT,
+                           : fl_fail(r->why, NC_ERR_FORMAT,
                                   "header: fortran_order is not True or False (byte %zu)", b);
     }
     return read_shape(r, &d->shape);
@@ -347,7 +333,7 @@ static nc_status read_dict(py_rd *r, npy_dict *d)
     while (peek(r) == ' ' || peek(r) == '\t') /* what Python's literal_eval strips */
         r->pos++;
     if (peek(r) != '{')
-        return fail(r->why, NC_ERR_FORMAT, "header: no dict literal (byte %zu is not '{')", r->pos);
+        return fl_fail(r->why, NC_ERR_FORMAT, "header: no dict literal (byte %zu is not '{')", r->pos);
     r->pos++;
     skip_ws(r);
     while (peek(r) != '}') {
@@ -355,7 +341,7 @@ static nc_status read_dict(py_rd *r, npy_dict *d)
         if (c != '\'' && c != '"') {
             if (c < 0)
                 return syntax(r);
-            return fail(r->why, NC_ERR_FORMAT, "header: the key at byte %zu is not a string",
+            return fl_fail(r->why, NC_ERR_FORMAT, "header: the key at byte %zu is not a string",
                         r->pos);
         }
         size_t kb, ke;
@@ -370,13 +356,13 @@ static nc_status read_dict(py_rd *r, npy_dict *d)
         if (key < 0) {
             char name[32];
             printable(name, sizeof name, r->s + kb, ke - kb);
-            return fail(r->why, NC_ERR_FORMAT,
+            return fl_fail(r->why, NC_ERR_FORMAT,
                         "header: unknown key '%s'; a .npy header holds descr, fortran_order and "
                         "shape",
                         name);
         }
         if (d->seen[key])
-            return fail(r->why, NC_ERR_FORMAT, "header: key '%s' appears twice", key_names[key]);
+            return fl_fail(r->why, NC_ERR_FORMAT, "header: key '%s' appears twice", key_names[key]);
         d->seen[key] = 1;
         skip_ws(r);
         if (peek(r) != ':')
@@ -397,11 +383,11 @@ static nc_status read_dict(py_rd *r, npy_dict *d)
     r->pos++;
     skip_ws(r); /* numpy's padding */
     if (r->pos != r->end)
-        return fail(r->why, NC_ERR_FORMAT, "header: unexpected byte after the dict at byte %zu",
+        return fl_fail(r->why, NC_ERR_FORMAT, "header: unexpected byte after the dict at byte %zu",
                     r->pos);
     for (int k = 0; k < N_KEYS; k++)
         if (!d->seen[k])
-            return fail(r->why, NC_ERR_FORMAT, "header: key '%s' is missing", key_names[k]);
+            return fl_fail(r->why, NC_ERR_FORMAT, "header: key '%s' is missing", key_names[k]);
     return NC_OK;
 }
 
@@ -415,36 +401,36 @@ nc_status npy_parse(npy_info *info, const uint8_t *in, size_t len, const char **
     if (why)
         *why = NULL;
     if (!info || (!in && len))
-        return fail(why, NC_ERR_ARG, "npy_parse: no info or no input");
+        return fl_fail(why, NC_ERR_ARG, "npy_parse: no info or no input");
     if (len < NPY_MAGIC_LEN || memcmp(in, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
         if (len < NPY_MAGIC_LEN && len > 0 && memcmp(in, NPY_MAGIC, len) == 0)
-            return fail(why, NC_ERR_TRUNCATED, "file ends inside the .npy magic (%zu bytes)", len);
-        return fail(why, NC_ERR_FORMAT, "not a .npy file (no \\x93NUMPY magic)");
+            return fl_fail(why, NC_ERR_TRUNCATED, "file ends inside the .npy magic (%zu bytes)", len);
+        return fl_fail(why, NC_ERR_FORMAT, "not a .npy file (no \\x93NUMPY magic)");
     }
     if (len < NPY_MAGIC_LEN + 2)
-        return fail(why, NC_ERR_TRUNCATED, "file ends before the .npy version (%zu bytes)", len);
+        return fl_fail(why, NC_ERR_TRUNCATED, "file ends before the .npy version (%zu bytes)", len);
     unsigned major = in[6], minor = in[7];
     if (major < 1 || major > 3 || minor != 0)
-        return fail(why, NC_ERR_VERSION,
+        return fl_fail(why, NC_ERR_VERSION,
                     ".npy format version %u.%u is unknown; 1.0, 2.0 and 3.0 are known", major,
                     minor);
     size_t prefix = major == 1 ? 10 : 12;
     if (len < prefix)
-        return fail(why, NC_ERR_TRUNCATED,
+        return fl_fail(why, NC_ERR_TRUNCATED,
                     "file ends inside the .npy header length (%zu bytes of %zu)", len, prefix);
     uint64_t text_len = (uint64_t)in[8] | (uint64_t)in[9] << 8;
     if (major >= 2)
         text_len |= (uint64_t)in[10] << 16 | (uint64_t)in[11] << 24;
     uint64_t header_len = prefix + text_len;
     if (header_len > NPY_HEADER_MAX)
-        return fail(why, NC_ERR_LIMIT, "header is %" PRIu64 " bytes; at most %u are accepted",
+        return fl_fail(why, NC_ERR_LIMIT, "header is %" PRIu64 " bytes; at most %u are accepted",
                     header_len, NPY_HEADER_MAX);
     if (len < header_len)
-        return fail(why, NC_ERR_TRUNCATED,
+        return fl_fail(why, NC_ERR_TRUNCATED,
                     "file ends inside the header: %zu bytes, the header needs %" PRIu64, len,
                     header_len);
     if (text_len == 0 || in[header_len - 1] != '\n')
-        return fail(why, NC_ERR_FORMAT, "header does not end with a newline");
+        return fl_fail(why, NC_ERR_FORMAT, "header does not end with a newline");
 
     py_rd r = {in, prefix, (size_t)header_len - 1, major <= 2, why};
     npy_dict d;
@@ -453,31 +439,31 @@ nc_status npy_parse(npy_info *info, const uint8_t *in, size_t len, const char **
         return st;
 
     if (d.descr_kind == DESCR_STRUCTURED)
-        return fail(why, NC_ERR_ARG,
+        return fl_fail(why, NC_ERR_ARG,
                     "dtype is a structured or sub-array type; only '<f4' (little-endian float32) "
                     "is supported");
     if (d.descr_escaped || !name_is(&r, d.descr_b, d.descr_e, "<f4")) {
         char s[32];
         printable(s, sizeof s, in + d.descr_b, d.descr_e - d.descr_b);
-        return fail(why, NC_ERR_ARG,
+        return fl_fail(why, NC_ERR_ARG,
                     "dtype is '%s'; only '<f4' (little-endian float32) is supported", s);
     }
     if (d.fortran)
-        return fail(why, NC_ERR_ARG, "fortran_order is True; only C order is supported");
+        return fl_fail(why, NC_ERR_ARG, "fortran_order is True; only C order is supported");
     const shape_acc *sh = &d.shape;
     if (sh->ndim > NPY_MAX_DIMS)
-        return fail(why, NC_ERR_ARG, "shape has %" PRIu32 " dimensions; at most %d are supported",
+        return fl_fail(why, NC_ERR_ARG, "shape has %" PRIu32 " dimensions; at most %d are supported",
                     sh->ndim, NPY_MAX_DIMS);
     if (sh->overflow && !sh->has_zero)
-        return fail(why, NC_ERR_FORMAT, "header: the shape's product does not fit 64 bits");
+        return fl_fail(why, NC_ERR_FORMAT, "header: the shape's product does not fit 64 bits");
     uint64_t count = sh->has_zero ? 0 : sh->product;
 
     uint64_t data = (uint64_t)len - header_len;
     if (count > UINT64_MAX / 4)
-        return fail(why, NC_ERR_TRUNCATED,
+        return fl_fail(why, NC_ERR_TRUNCATED,
                     "data is %" PRIu64 " bytes, the shape needs more than 2^64", data);
     if (data != 4 * count)
-        return fail(why, data < 4 * count ? NC_ERR_TRUNCATED : NC_ERR_FORMAT,
+        return fl_fail(why, data < 4 * count ? NC_ERR_TRUNCATED : NC_ERR_FORMAT,
                     "data is %" PRIu64 " bytes, the shape needs %" PRIu64, data, 4 * count);
 
     memset(info, 0, sizeof *info);

@@ -51,7 +51,7 @@ int npy_is_npy(const uint8_t *in, size_t len);
  *                     order, or more than NPY_MAX_DIMS dimensions.
  * why (may be NULL) gets NULL on NC_OK, else a one-line English reason naming what is wrong,
  * e.g. "dtype is '<f8'; only '<f4' (little-endian float32) is supported". The reason lives in a
- * thread-local buffer, valid until this thread's next npy_parse call. */
+ * thread-local buffer, valid until this thread's next npy_parse or fl_shapes_parse call. */
 nc_status npy_parse(npy_info *info, const uint8_t *in, size_t len, const char **why);
 
 #endif

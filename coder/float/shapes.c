@@ -8,27 +8,13 @@
  * checker to skip the values it ignores, so it needs no error paths for syntax; it counts the
  * entries before it allocates, so the allocation is bounded by FL_MAX_TENSORS. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shapes.h"
+#include "why.h"
 
-static _Thread_local char why_buf[192];
-
-__attribute__((format(printf, 3, 4))) static nc_status fail(const char **why, nc_status st,
-                                                            const char *fmt, ...)
-{
-    if (why) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why_buf, sizeof why_buf, fmt, ap);
-        va_end(ap);
-        *why = why_buf;
-    }
-    return st;
-}
 
 typedef struct json_rd {
     const uint8_t *s;
@@ -327,13 +313,13 @@ static nc_status read_shape(json_rd *r, tensor_rec *t, uint32_t i, size_t at, co
         }
     }
     if (bad)
-        return fail(why, NC_ERR_FORMAT,
+        return fl_fail(why, NC_ERR_FORMAT,
                     "shapes: tensor %" PRIu32 " (byte %zu): \"shape\" is not an array of "
                     "non-negative integers",
                     i, at);
     r->pos++;
     if (overflow && !zero)
-        return fail(why, NC_ERR_FORMAT,
+        return fl_fail(why, NC_ERR_FORMAT,
                     "shapes: tensor %" PRIu32
                     " (byte %zu): the shape's product does not fit 64 bits",
                     i, at);
@@ -347,7 +333,7 @@ static nc_status read_tensor(json_rd *r, tensor_rec *t, uint32_t i, const char *
     size_t at = r->pos;
     memset(t, 0, sizeof *t);
     if (peek(r) != '{')
-        return fail(why, NC_ERR_FORMAT, "shapes: tensor %" PRIu32 " (byte %zu) is not an object",
+        return fl_fail(why, NC_ERR_FORMAT, "shapes: tensor %" PRIu32 " (byte %zu) is not an object",
                     i, at);
     r->pos++;
     skip_ws(r);
@@ -363,7 +349,7 @@ static nc_status read_tensor(json_rd *r, tensor_rec *t, uint32_t i, const char *
         r->pos++; /* ':' */
         skip_ws(r);
         if (key >= 0 && t->seen[key])
-            return fail(why, NC_ERR_FORMAT,
+            return fl_fail(why, NC_ERR_FORMAT,
                         "shapes: tensor %" PRIu32 " (byte %zu): key \"%s\" appears twice", i, at,
                         key_names[key]);
         if (key == KEY_SHAPE) {
@@ -372,7 +358,7 @@ static nc_status read_tensor(json_rd *r, tensor_rec *t, uint32_t i, const char *
                 return st;
         } else if (key >= 0) {
             if (!read_u64(r, &t->v[key]))
-                return fail(why, NC_ERR_FORMAT,
+                return fl_fail(why, NC_ERR_FORMAT,
                             "shapes: tensor %" PRIu32 " (byte %zu): \"%s\" is not a non-negative "
                             "integer",
                             i, at, key_names[key]);
@@ -390,10 +376,10 @@ static nc_status read_tensor(json_rd *r, tensor_rec *t, uint32_t i, const char *
     r->pos++;
     for (int k = 0; k < N_KEYS; k++)
         if (!t->seen[k])
-            return fail(why, NC_ERR_FORMAT, "shapes: tensor %" PRIu32 " (byte %zu) has no \"%s\"",
+            return fl_fail(why, NC_ERR_FORMAT, "shapes: tensor %" PRIu32 " (byte %zu) has no \"%s\"",
                         i, at, key_names[k]);
     if (t->v[KEY_COUNT] != t->v[KEY_SHAPE])
-        return fail(why, NC_ERR_FORMAT,
+        return fl_fail(why, NC_ERR_FORMAT,
                     "shapes: tensor %" PRIu32 " (byte %zu): count is %" PRIu64
                     ", the shape's product is %" PRIu64,
                     i, at, t->v[KEY_COUNT], t->v[KEY_SHAPE]);
@@ -405,14 +391,14 @@ static nc_status read_tensors(json_rd *r, fl_tensor **out, uint32_t *n, uint64_t
                               const char **why)
 {
     if (peek(r) != '[')
-        return fail(why, NC_ERR_FORMAT, "shapes: \"tensors\" (byte %zu) is not an array", r->pos);
+        return fl_fail(why, NC_ERR_FORMAT, "shapes: \"tensors\" (byte %zu) is not an array", r->pos);
     uint64_t entries = array_length(r);
     if (entries > FL_MAX_TENSORS)
-        return fail(why, NC_ERR_LIMIT, "shapes: %" PRIu64 " tensors; at most %u are accepted",
+        return fl_fail(why, NC_ERR_LIMIT, "shapes: %" PRIu64 " tensors; at most %u are accepted",
                     entries, FL_MAX_TENSORS);
     fl_tensor *t = malloc((entries ? entries : 1) * sizeof *t);
     if (!t)
-        return fail(why, NC_ERR_NOMEM, "shapes: out of memory for %" PRIu64 " tensors", entries);
+        return fl_fail(why, NC_ERR_NOMEM, "shapes: out of memory for %" PRIu64 " tensors", entries);
     uint64_t next = 0;
     uint32_t k = 0;
     r->pos++;
@@ -422,12 +408,12 @@ static nc_status read_tensors(json_rd *r, fl_tensor **out, uint32_t *n, uint64_t
         size_t at = r->pos;
         nc_status st = read_tensor(r, &rec, i, why);
         if (st == NC_OK && rec.v[KEY_OFFSET] != next)
-            st = fail(why, NC_ERR_FORMAT,
+            st = fl_fail(why, NC_ERR_FORMAT,
                       "shapes: tensor %" PRIu32 " (byte %zu): offset is %" PRIu64
                       ", expected %" PRIu64 " (tensors must lie end to end from 0, in order)",
                       i, at, rec.v[KEY_OFFSET], next);
         if (st == NC_OK && rec.v[KEY_COUNT] > UINT64_MAX - next)
-            st = fail(why, NC_ERR_FORMAT,
+            st = fl_fail(why, NC_ERR_FORMAT,
                       "shapes: tensor %" PRIu32 " (byte %zu): the counts overflow 64 bits", i, at);
         if (st != NC_OK) {
             free(t);
@@ -458,7 +444,7 @@ nc_status fl_shapes_parse(fl_tensor **out, uint32_t *n, const char *json, size_t
     if (why)
         *why = NULL;
     if (!out || !n || (!json && len))
-        return fail(why, NC_ERR_ARG, "shapes: no output or no input");
+        return fl_fail(why, NC_ERR_ARG, "shapes: no output or no input");
     *out = NULL;
     *n = 0;
     json_rd r = {(const uint8_t *)json, len, 0, 0};
@@ -468,15 +454,15 @@ nc_status fl_shapes_parse(fl_tensor **out, uint32_t *n, const char *json, size_t
     if (ok)
         skip_ws(&r);
     if (r.too_deep)
-        return fail(why, NC_ERR_FORMAT, "shapes: JSON nested deeper than %d at byte %zu",
+        return fl_fail(why, NC_ERR_FORMAT, "shapes: JSON nested deeper than %d at byte %zu",
                     FL_JSON_MAX_DEPTH, r.pos);
     if (!ok || r.pos != len)
-        return fail(why, NC_ERR_FORMAT, "shapes: JSON syntax error at byte %zu", r.pos);
+        return fl_fail(why, NC_ERR_FORMAT, "shapes: JSON syntax error at byte %zu", r.pos);
 
     r.pos = 0;
     skip_ws(&r);
     if (peek(&r) != '{')
-        return fail(why, NC_ERR_FORMAT, "shapes: the top level is not an object");
+        return fl_fail(why, NC_ERR_FORMAT, "shapes: the top level is not an object");
     r.pos++;
     skip_ws(&r);
     fl_tensor *t = NULL;
@@ -490,7 +476,7 @@ nc_status fl_shapes_parse(fl_tensor **out, uint32_t *n, const char *json, size_t
         skip_ws(&r);
         if (is_tensors && found) {
             free(t);
-            return fail(why, NC_ERR_FORMAT, "shapes: key \"tensors\" appears twice");
+            return fl_fail(why, NC_ERR_FORMAT, "shapes: key \"tensors\" appears twice");
         }
         if (is_tensors) {
             nc_status st = read_tensors(&r, &t, &k, &covered, why);
@@ -508,13 +494,13 @@ nc_status fl_shapes_parse(fl_tensor **out, uint32_t *n, const char *json, size_t
     }
     nc_status st = NC_OK;
     if (!found)
-        st = fail(why, NC_ERR_FORMAT, "shapes: no \"tensors\" key at the top level");
+        st = fl_fail(why, NC_ERR_FORMAT, "shapes: no \"tensors\" key at the top level");
     else if (covered != total_floats)
-        st = fail(why, NC_ERR_ARG,
+        st = fl_fail(why, NC_ERR_ARG,
                   "shapes: tensors cover %" PRIu64 " floats, the array has %" PRIu64, covered,
                   total_floats);
     else if (k == 0)
-        st = fail(why, NC_ERR_FORMAT, "shapes: no tensor holds any floats");
+        st = fl_fail(why, NC_ERR_FORMAT, "shapes: no tensor holds any floats");
     if (st != NC_OK) {
         free(t);
         return st;

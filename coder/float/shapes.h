@@ -39,7 +39,7 @@ typedef struct fl_tensor {
  *   NC_ERR_NOMEM.
  * Syntax is checked over the whole text before its meaning, so a damaged or cut file always
  * reports the syntax error. why (may be NULL) gets NULL on NC_OK, else a one-line reason in a
- * thread-local buffer, valid until this thread's next fl_shapes_parse call. */
+ * thread-local buffer, valid until this thread's next fl_shapes_parse or npy_parse call. */
 nc_status fl_shapes_parse(fl_tensor **out, uint32_t *n, const char *json, size_t len,
                           uint64_t total_floats, const char **why);
 
