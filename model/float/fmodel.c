@@ -25,7 +25,7 @@
 #define MAX_IN 8
 #define P_MIN 32             /* coded probabilities stay in [P_MIN, 65536 - P_MIN] */
 #define NONE 64u             /* class of a value that does not exist (no row above) */
-#define M_SETS (16 * 64)     /* mantissa mixer: bit position (16) x class (64) */
+#define M_SETS (FM_MIX_BITS * 64) /* mantissa mixer: bit position x class */
 #define SM_LIMIT 1023        /* adaptation limit of the mantissa, sign and match maps */
 #define SM_LIMIT_K 255       /* of the class tree's maps, which follow the tensors' changes */
 #define FM_RATE 16           /* the class tree mixer's learning rate */
@@ -315,7 +315,7 @@ static uint64_t code_mantissa(fm *m, unsigned k, unsigned nbits, uint64_t v, fm_
         }
         m->idx[1] = bt + (jj * 8 + pfx) % 512;
         m->idx[2] = bu + (jj * 8 + pfx) % 512;
-        uint32_t set = (j < 15 ? j : 15) * 64 + c;
+        uint32_t set = j * 64 + c; /* j < FM_MIX_BITS here */
         bit = decide(m, maps, M_MAPS, &m->mm, set, NULL, 0, bit, io, ctx);
         out = out << 1 | (uint64_t)bit;
     }
