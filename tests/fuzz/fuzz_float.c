@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "decode_once.h"
 #include "float/fcodec.h"
 #include "float/quant.h"
 
@@ -175,16 +176,7 @@ static void round_trip(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     round_trip(data, size);
-    /* the input as a .nnz file, with the command's default memory limit */
-    static codec_opts opts = { .env = { .threads = 1 } };
-    if (!opts.mem_limit)
-        opts.mem_limit = codec_preset_memory_max();
-    uint8_t *out;
-    uint64_t out_len;
-    nc_status st = codec_decompress(&out, &out_len, data, size, &opts);
-    if (st != NC_OK && out != NULL)
-        abort();
-    free(out);
+    fuzz_decode_once(data, size); /* the input as a .nnz file */
     return 0;
 }
 
