@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "bitcoder.h"
-#include "codec.h"
+#include "opts.h"
 
 /* Whether the model of config c codes bit by bit: then codec.c calls the two functions below
  * instead of its symbol step loop. */

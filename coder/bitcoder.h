@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nc/nc.h"
+#include "status.h"
 
 /* Probabilities are of a 1, in units of 2^-16, and must lie in [BIT_P_MIN, BIT_P_MAX]. */
 #define BIT_P_BITS 16

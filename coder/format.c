@@ -69,7 +69,7 @@ nc_status fmt_header_read(fmt_header *h, size_t *header_len, const uint8_t *in, 
     if (len < 5)
         return NC_ERR_TRUNCATED;
     h->version = in[4];
-    if (h->version != FMT_VERSION)
+    if (h->version != FMT_VERSION && h->version != FMT_VERSION_BLOCKS)
         return NC_ERR_VERSION;
     if (len < FMT_FIXED_SIZE)
         return NC_ERR_TRUNCATED;
@@ -101,6 +101,9 @@ nc_status fmt_header_read(fmt_header *h, size_t *header_len, const uint8_t *in, 
     }
     if (h->orig_size == 0 && h->payload_size != 0)
         return NC_ERR_CORRUPT;
+    /* A member of blocks has its sizes and checksums in its blocks and its end. */
+    if (h->version == FMT_VERSION_BLOCKS && (h->orig_size || h->orig_crc || h->payload_size))
+        return NC_ERR_CORRUPT;
     *header_len = size;
     return NC_OK;
 }
@@ -113,4 +116,10 @@ nc_status fmt_check_payload(const fmt_header *h, size_t header_len, size_t file_
     if (have > h->payload_size)
         return NC_ERR_CORRUPT; /* trailing bytes: concatenated or damaged */
     return NC_OK;
+}
+
+uint64_t fmt_stored_size(uint64_t n)
+{
+    fmt_header stored = { .model_id = 0 };
+    return fmt_header_size(&stored) + n;
 }

@@ -9,11 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nc/nc.h"
+#include "status.h"
 
 #define FMT_MAGIC_0 0x89u /* non-ASCII first byte: a text-mode transfer or a text file fails fast */
 #define FMT_MAGIC "\x89NNZ"
-#define FMT_VERSION 1u
+#define FMT_VERSION 1u        /* a whole-buffer member: header, then one payload (the float mode) */
+#define FMT_VERSION_BLOCKS 2u /* a member of blocks (docs/format.md "Members and blocks") */
 #define FMT_MAX_PARAMS 64u
 #define FMT_FIXED_SIZE 30u /* bytes before the parameter list */
 #define FMT_HEADER_MAX (FMT_FIXED_SIZE + 6u * FMT_MAX_PARAMS + 4u)
@@ -43,6 +44,8 @@ size_t fmt_header_write(uint8_t *out, const fmt_header *h);
  * NC_ERR_VERSION, NC_ERR_LIMIT, NC_ERR_CORRUPT (header CRC or inconsistent fields). Does not
  * check payload_size against len: see fmt_check_payload. */
 nc_status fmt_header_read(fmt_header *h, size_t *header_len, const uint8_t *in, size_t len);
+/* The size of the stored form of n bytes: a header without parameters, then the bytes. */
+uint64_t fmt_stored_size(uint64_t n);
 /* The payload after a header of header_len bytes must fill the rest of the file exactly. */
 nc_status fmt_check_payload(const fmt_header *h, size_t header_len, size_t file_len);
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nc/nc.h"
+#include "status.h"
 
 #define RC_TOTAL_BITS 16
 #define RC_TOTAL (1u << RC_TOTAL_BITS)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "nc/nc.h"
+#include "status.h"
 
 /* Model ids stored in the header; never renumbered. MODEL_STORED is no model: the payload is
  * the original itself, written when modelling would make the data larger. */
@@ -66,6 +67,7 @@ enum model_param {
     MP_FL_KIND = 69,  /* float arrays: 1 raw float32, 2 .npy file */
     MP_FL_ERR_LO = 70, /* float arrays: the error bound E as a double's bits, low 32 (0: lossless) */
     MP_FL_ERR_HI = 71, /* ... and high 32 bits */
+    MP_BLOCK = 72,    /* container, members of blocks: the most original bytes of one block */
     MP_COUNT = 128    /* keys are u16 in the file; this build knows keys below MP_COUNT */
 };
 

@@ -32,7 +32,7 @@ const char *model_param_name(unsigned key)
         [MP_CM_NET] = "cm_net", [MP_NET_LAG] = "lag",
         [MP_TRANSFORM] = "transform", [MP_MODELLED_LO] = "modelled_lo",
         [MP_MODELLED_HI] = "modelled_hi", [MP_FL_KIND] = "float_kind",
-        [MP_FL_ERR_LO] = "max_error_lo", [MP_FL_ERR_HI] = "max_error_hi",
+        [MP_FL_ERR_LO] = "max_error_lo", [MP_FL_ERR_HI] = "max_error_hi", [MP_BLOCK] = "block",
     };
     return key < MP_COUNT ? param_names[key] : NULL;
 }

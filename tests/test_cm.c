@@ -79,7 +79,7 @@ static void test_roundtrips(void)
             uint64_t back_len;
             nc_status st = codec_decompress(&back, &back_len, z, len, &opts);
             CHECK_MSG(st == NC_OK && back_len == n && (n == 0 || memcmp(back, in, n) == 0),
-                      "-%d %s: %s", level, kinds[k], nc_status_str(st));
+                      "-%d %s: %s", level, kinds[k], codec_status_str(st));
             if (k == 2 || k == 4 || k == 5)
                 CHECK_MSG(len < n / 3, "-%d %s: %zu -> %zu bytes", level, kinds[k], n, len);
             if (k == 2) /* the header is 88 bytes */
@@ -189,7 +189,7 @@ static void test_size_bound(void)
         model_config c;
         nc_status st = codec_inspect(&hh, &c, z, len);
         CHECK_MSG(over ? st == NC_ERR_CORRUPT : st == NC_OK, "size %llu: %s",
-                  (unsigned long long)h.orig_size, nc_status_str(st));
+                  (unsigned long long)h.orig_size, codec_status_str(st));
     }
     free(z);
     free(in);

@@ -597,14 +597,14 @@ static uint8_t *round_trip(size_t *flen, const uint8_t *in, size_t n, size_t hea
     uint8_t *f = NULL, *dec = NULL;
     const char *why = NULL;
     nc_status st = fl_compress(&f, flen, in, n, &fo, &copts, &why);
-    CHECK_MSG(st == NC_OK && f, "%s: fl_compress %s (%s)", what, nc_status_str(st),
+    CHECK_MSG(st == NC_OK && f, "%s: fl_compress %s (%s)", what, codec_status_str(st),
               why ? why : "");
     if (st != NC_OK)
         return NULL;
     uint64_t dl = 0;
     st = codec_decompress(&dec, &dl, f, *flen, &copts);
     CHECK_MSG(st == NC_OK && dl == n, "%s: decoding gives %s, %llu of %zu bytes", what,
-              nc_status_str(st), (unsigned long long)dl, n);
+              codec_status_str(st), (unsigned long long)dl, n);
     if (st == NC_OK && dl == n) {
         fmt_header h;
         model_config c;
@@ -881,7 +881,7 @@ static void expect_refused(const uint8_t *f, size_t len, const char *what)
         memcpy(copy, f, len);
     uint64_t ol = 99;
     nc_status st = codec_decompress(&out, &ol, copy, len, &copts);
-    CHECK_QUIET(st != NC_OK && out == NULL, "%s: decoded with %s", what, nc_status_str(st));
+    CHECK_QUIET(st != NC_OK && out == NULL, "%s: decoded with %s", what, codec_status_str(st));
     if (st == NC_OK)
         free(out);
     free(copy);
@@ -897,7 +897,7 @@ static int decodes_right_or_refused(const uint8_t *f, size_t len, const uint8_t 
     uint64_t ol = 0;
     nc_status st = codec_decompress(&out, &ol, copy, len, &copts);
     CHECK_QUIET(st != NC_OK ? out == NULL : ol == want_len && memcmp(out, want, want_len) == 0,
-                "%s: %s with wrong output", what, nc_status_str(st));
+                "%s: %s with wrong output", what, codec_status_str(st));
     free(out);
     free(copy);
     return st != NC_OK;
@@ -1046,7 +1046,7 @@ static void sample_make(sample *s, int npy, double e, size_t floats, uint64_t *r
     model_config c;
     nc_status st = codec_inspect(&h, &c, s->file, s->flen);
     CHECK_MSG(st == NC_OK && h.model_id == MODEL_FLOAT, "sample: %s, model %u, %zu -> %zu bytes",
-              nc_status_str(st), h.model_id, s->n, s->flen);
+              codec_status_str(st), h.model_id, s->n, s->flen);
     REQUIRE(st == NC_OK && h.model_id == MODEL_FLOAT);
     uint64_t dl;
     REQUIRE(codec_decompress(&s->dec, &dl, s->file, s->flen, &copts) == NC_OK && dl == s->n);
@@ -1326,13 +1326,13 @@ static void test_bad_input(uint64_t *rng)
         const fl_tensor z[3] = { { 400, 10 }, { 0, 1 }, { 600, 10 } };
         fl_opts zo = { .max_error = pow2(-17), .tensors = z, .n_tensors = 3 };
         nc_status st = fl_compress(&f, &fl, buf, 4 * n, &zo, &copts, &why);
-        CHECK_MSG(st == NC_ERR_ARG || st == NC_OK, "a tensor of 0 floats: %s", nc_status_str(st));
+        CHECK_MSG(st == NC_ERR_ARG || st == NC_OK, "a tensor of 0 floats: %s", codec_status_str(st));
         if (st == NC_OK) {
             uint8_t *dec = NULL;
             uint64_t dl;
             st = codec_decompress(&dec, &dl, f, fl, &copts);
             CHECK_MSG(st == NC_OK, "a tensor of 0 floats: fl_compress wrote a file the decoder "
-                      "refuses (%s)", nc_status_str(st));
+                      "refuses (%s)", codec_status_str(st));
             free(dec);
             free(f);
         }
@@ -1413,7 +1413,7 @@ static int test_shared(void)
         uint32_t nt = 0;
         const char *why = NULL;
         nc_status st = fl_shapes_parse(&t, &nt, (const char *)json, jl, n / 4, &why);
-        CHECK_MSG(st == NC_OK, "%s: %s", jpath, why ? why : nc_status_str(st));
+        CHECK_MSG(st == NC_OK, "%s: %s", jpath, why ? why : codec_status_str(st));
         for (int lossy = 1; lossy >= 0 && st == NC_OK; lossy--) {
             double t0 = seconds();
             size_t fl = 0;

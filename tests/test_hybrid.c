@@ -173,7 +173,7 @@ static size_t compressed_size(const model_config *c, const uint8_t *in, size_t n
     uint64_t back_len;
     nc_status st = codec_decompress(&back, &back_len, z, len, &one_thread);
     CHECK_MSG(st == NC_OK && back_len == n && (n == 0 || memcmp(back, in, n) == 0), "round trip: %s",
-              nc_status_str(st));
+              codec_status_str(st));
     free(back);
     free(z);
     return len;

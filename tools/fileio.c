@@ -75,7 +75,7 @@ int read_all(int fd, uint8_t **data, size_t *len, size_t hint)
     return 0;
 }
 
-int open_input(const char *path, int *fd, struct stat *st)
+int open_input(const char *path, int *fd, struct stat *st, int allow_pipe)
 {
     memset(st, 0, sizeof *st);
     if (!path || strcmp(path, "-") == 0) {
@@ -93,7 +93,7 @@ int open_input(const char *path, int *fd, struct stat *st)
         errno = e;
         return -1;
     }
-    if (!S_ISREG(st->st_mode)) {
+    if (!S_ISREG(st->st_mode) && !(allow_pipe && S_ISFIFO(st->st_mode))) {
         close(*fd);
         return -2;
     }
@@ -102,7 +102,7 @@ int open_input(const char *path, int *fd, struct stat *st)
 
 int read_whole(const char *path, uint8_t **data, size_t *len, struct stat *st)
 {
-    int fd, r = open_input(path, &fd, st);
+    int fd, r = open_input(path, &fd, st, 0);
     if (r != 0)
         return r;
     r = read_all(fd, data, len, S_ISREG(st->st_mode) ? (size_t)st->st_size : 1 << 16);
@@ -291,6 +291,11 @@ static void sync_dir(const char *dir)
         fsync(d);
         close(d);
     }
+}
+
+int out_write(out_file *of, const uint8_t *data, size_t len)
+{
+    return write_fd(of->fd, data, len);
 }
 
 int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat *src, int sync)

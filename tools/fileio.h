@@ -16,8 +16,8 @@
 
 /* Open path for reading ("-" or NULL: standard input). Returns 0 with *fd and *st (the
  * status of what was opened, stdin included), -1 with errno set, or -2 (fd closed) when it is
- * not a regular file (a folder, a device): skip it. */
-int open_input(const char *path, int *fd, struct stat *st);
+ * not a regular file (a folder, a device; a FIFO too unless allow_pipe): skip it. */
+int open_input(const char *path, int *fd, struct stat *st, int allow_pipe);
 
 /* Read all of fd into *data (free()) and *len. hint: the expected size. 0 or -1/errno. */
 int read_all(int fd, uint8_t **data, size_t *len, size_t hint);
@@ -42,7 +42,10 @@ typedef struct out_file {
  * or its name is too long. On failure nothing is left behind. */
 int out_open(out_file *of, const char *path, int overwrite);
 
-/* Write data, give the file src's mode and times (src NULL: defaults), fsync when sync is set,
+/* Append data to the temporary output. 0 or -1/errno. */
+int out_write(out_file *of, const uint8_t *data, size_t len);
+
+/* Write data (after what out_write wrote), give the file src's mode and times (src NULL: defaults), fsync when sync is set,
  * and move it under its final name. Closes of either way. 0 or -1/errno (nothing left behind,
  * and no existing file replaced unless overwrite was given). */
 int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat *src, int sync);

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     model *m = NULL;
     nc_status ms = model_open(&m, &c, &env);
     if (ms != NC_OK) {
-        fprintf(stderr, "nnzip-curve: %s\n", nc_status_str(ms));
+        fprintf(stderr, "nnzip-curve: %s\n", codec_status_str(ms));
         return 1;
     }
     size_t S = m->n_streams, V = m->n_symbols, T = m->segment, L = (n + S - 1) / S;
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
         if (ms == NC_OK)
             ms = m->ops->update(m, sym, (uint32_t)a);
         if (ms != NC_OK) {
-            fprintf(stderr, "nnzip-curve: %s\n", nc_status_str(ms));
+            fprintf(stderr, "nnzip-curve: %s\n", codec_status_str(ms));
             return 1;
         }
         if ((t + 1) * 10 >= tenth * L) {

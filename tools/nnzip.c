@@ -10,10 +10,14 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "config.h"
+#include "member.h"
 #include "fileio.h"
 #include "float/fcodec.h"
 #include "float/npy.h"
 #include "float/quant.h"
+#include "nnzip.h"
+#include "stream_int.h"
 
 #define NNZIP_VERSION "0.1.0"
 #define SUFFIX ".nnz"
@@ -32,6 +36,7 @@ typedef struct options {
     const char *sets[MAX_SETS]; /* --set NAME=VALUE overrides of the preset, in order */
     int n_sets;
     uint64_t mem_limit; /* decoding: refuse files whose model needs more bytes; 0 = none */
+    uint64_t block_size, member_size; /* --block-size, --member-size (0: the defaults) */
     int floats;         /* --float32 (or --max-error, --lossless, --shapes): float-array mode */
     double max_error;   /* float-array mode: the bound, 0 = lossless */
     const char *shapes; /* --shapes FILE: the tensor list */
@@ -85,6 +90,10 @@ static void usage(FILE *f)
                "      --lossless      float32 bit for bit (the default of --float32)\n"
                "      --shapes=FILE   tensor boundaries: JSON {\"tensors\": [{\"shape\": [...],\n"
                "                      \"offset\": ..., \"count\": ...}, ...]} (implies --float32)\n"
+               "      --block-size=SIZE  bytes of input coded at a time (default 4 MiB): bounds the\n"
+               "                      memory of both sides; the model carries on across blocks\n"
+               "      --member-size=SIZE  start a new, independently decodable member every SIZE\n"
+               "                      bytes of input (for parallel work; costs ratio)\n"
                "      --set=NAME=VAL  override one parameter of the preset (names: see -l on a\n"
                "                      .nnz file; stored in the header; repeatable)\n"
                "  -T, --threads=N     worker threads, 1..256, 0 = one per core (never changes the\n"
@@ -117,21 +126,30 @@ typedef struct progress {
     const char *name;
     double start, last;
     int shown, tty; /* tty: rewrite one line in place; else plain lines, no escape codes */
+    int compress;
+    uint64_t total; /* the input's size when known (a regular file), else 0 */
 } progress;
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t coded)
+static void progress_cb(void *ctx, uint64_t in_bytes, uint64_t out_bytes)
 {
     progress *p = ctx;
     double t = now_seconds();
-    if (p->shown && t - p->last < (p->tty ? 0.2 : 1.0) && done < total)
+    if (p->shown && t - p->last < (p->tty ? 0.2 : 1.0))
         return;
     p->last = t;
-    double el = t - p->start, rate = el > 0 ? done / el : 0;
-    double eta = rate > 0 ? (total - done) / rate : 0;
-    double bpb = done ? 8.0 * coded / done : 0;
-    fprintf(stderr, "%s%s: %5.1f%%  %7.1f kB/s  %.3f bpb  ETA %d:%02d%s", p->tty ? "\r" : "",
-            p->name, total ? 100.0 * done / total : 100.0, rate / 1000, bpb, (int)(eta / 60),
-            (int)eta % 60, p->tty ? " " : "\n");
+    double el = t - p->start, rate = el > 0 ? in_bytes / el : 0;
+    uint64_t orig = p->compress ? in_bytes : out_bytes, packed = p->compress ? out_bytes : in_bytes;
+    double bpb = orig ? 8.0 * packed / orig : 0;
+    fprintf(stderr, "%s%s: ", p->tty ? "\r" : "", p->name);
+    if (p->total) {
+        double eta = rate > 0 && p->total > in_bytes ? (p->total - in_bytes) / rate : 0;
+        fprintf(stderr, "%5.1f%%  ", 100.0 * in_bytes / p->total);
+        fprintf(stderr, "%7.1f kB/s  %.3f bpb  ETA %d:%02d%s", rate / 1000, bpb, (int)(eta / 60),
+                (int)eta % 60, p->tty ? " " : "\n");
+    } else {
+        fprintf(stderr, "%.1f MB  %7.1f kB/s  %.3f bpb%s", in_bytes / 1e6, rate / 1000, bpb,
+                p->tty ? " " : "\n");
+    }
     p->shown = 1;
 }
 
@@ -187,36 +205,26 @@ static unsigned long long mib_up(uint64_t bytes)
     return (unsigned long long)((bytes + 1048575) / 1048576);
 }
 
-/* The header and model config of a .nnz file: 0, or 1 after an error line. */
-static int inspect(const char *name, const uint8_t *data, size_t len, fmt_header *h,
-                   model_config *cfg)
+static void list_sizes(uint64_t orig, uint64_t packed, uint32_t crc)
 {
-    nc_status st = codec_inspect(h, cfg, data, len);
-    if (st != NC_OK) {
-        fail(name, "%s", nc_status_str(st));
-        return 1;
-    }
-    return 0;
+    printf("  original %llu bytes, compressed %llu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
+           (unsigned long long)orig, (unsigned long long)packed,
+           orig && packed ? (double)orig / (double)packed : 0.0,
+           orig ? 8.0 * (double)packed / (double)orig : 0.0, crc);
 }
 
-static void list_sizes(const fmt_header *h, size_t len)
+static void list_float(const member_info *mi)
 {
-    printf("  original %llu bytes, compressed %zu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
-           (unsigned long long)h->orig_size, len, h->orig_size ? (double)h->orig_size / len : 0.0,
-           h->orig_size ? 8.0 * len / h->orig_size : 0.0, h->orig_crc);
-}
-
-static int list_float(const char *name, const uint8_t *data, size_t len, const fmt_header *h,
-                      const model_config *cfg)
-{
+    const fmt_header *h = &mi->h;
     fl_info fi;
-    nc_status st = fl_describe(&fi, h, cfg, data + (len - h->payload_size), (size_t)h->payload_size);
+    nc_status st = fl_describe(&fi, h, &mi->cfg, mi->v1 + (mi->v1_len - h->payload_size),
+                               (size_t)h->payload_size);
     if (st != NC_OK) {
-        fail(name, "%s", nc_status_str(st));
-        return 1;
+        printf("  model float: %s\n", codec_status_str(st));
+        return;
     }
-    printf("%s\n  model float, %s, %.1f MiB of memory to decode\n", name,
-           fi.kind == FL_KIND_NPY ? ".npy file" : "raw float32", mib(codec_model_memory(cfg)));
+    printf("  model float, %s, %.1f MiB of memory to decode\n",
+           fi.kind == FL_KIND_NPY ? ".npy file" : "raw float32", mib(codec_model_memory(&mi->cfg)));
     if (fi.max_error == 0)
         printf("  lossless: every value bit for bit\n");
     else
@@ -224,124 +232,172 @@ static int list_float(const char *name, const uint8_t *data, size_t len, const f
                fi.max_error, fi.max_error);
     printf("  %llu floats in %u tensor%s, %.3f bits per float\n", (unsigned long long)fi.floats,
            fi.n_tensors, fi.n_tensors == 1 ? "" : "s",
-           fi.floats ? 8.0 * (double)len / (double)fi.floats : 0.0);
-    list_sizes(h, len);
-    return 0;
+           fi.floats ? 8.0 * (double)mi->packed / (double)fi.floats : 0.0);
 }
 
-/* Returns 0, or 1 after an error line. */
-static int list_file(const char *name, const uint8_t *data, size_t len)
+typedef struct lister {
+    const char *name;
+    uint64_t members, orig, packed;
+} lister;
+
+/* nnzip -l: one paragraph per member, as the scanner finds it. */
+static void list_member(void *ctx, const member_info *mi)
 {
-    fmt_header h;
-    model_config cfg;
-    if (inspect(name, data, len, &h, &cfg) != 0)
-        return 1;
-    if (h.model_id == MODEL_FLOAT)
-        return list_float(name, data, len, &h, &cfg);
-    const model_ops *ops = h.model_id == MODEL_STORED ? NULL : model_find_id(h.model_id);
+    lister *l = ctx;
+    const fmt_header *h = &mi->h;
+    const model_config *cfg = &mi->cfg;
+    if (l->members++ == 0)
+        printf("%s\n", l->name);
+    l->orig += mi->orig;
+    l->packed += mi->packed;
+    printf(" member %llu\n", (unsigned long long)l->members);
+    if (h->model_id == MODEL_FLOAT) {
+        list_float(mi);
+        list_sizes(mi->orig, mi->packed, mi->crc);
+        return;
+    }
+    const model_ops *ops = h->model_id == MODEL_STORED ? NULL : model_find_id(h->model_id);
     uint64_t params = 0, bytes = 0;
     if (ops)
-        ops->size(&cfg, &params, &bytes);
+        ops->size(cfg, &params, &bytes);
     uint32_t net_id = 0;
     const model_ops *net = NULL;
-    if (h.model_id == MODEL_CM && model_config_get(&cfg, MP_CM_NET, &net_id) == NC_OK)
+    if (h->model_id == MODEL_CM && model_config_get(cfg, MP_CM_NET, &net_id) == NC_OK)
         net = model_find_id(net_id);
     const char *net_name = net_id == MODEL_LSTM ? "lstm" : "transformer";
-    printf("%s\n  model %s%s%s, level %d, %llu learned parameters, %.1f MiB of memory to decode\n",
-           name, ops ? ops->name : "stored (data did not compress)", net ? "+" : "",
-           net ? net_name : "", h.level, (unsigned long long)params, mib(codec_model_memory(&cfg)));
+    printf("  model %s%s%s, level %d, %llu learned parameters, %.1f MiB of memory to decode\n",
+           ops ? ops->name : "stored", net ? "+" : "", net ? net_name : "", h->level,
+           (unsigned long long)params, mib(codec_model_memory(cfg)));
     if (net) { /* a hybrid: the size of each part */
-        model_config nc = cfg;
+        model_config ncfg = *cfg;
         uint64_t np = 0, nb = 0;
-        nc.id = (uint8_t)net_id;
-        net->size(&nc, &np, &nb);
+        ncfg.id = (uint8_t)net_id;
+        net->size(&ncfg, &np, &nb);
         printf("  parts: context mixing %llu parameters, %.1f MiB; network (%s) %llu parameters,"
                " %.1f MiB\n",
                (unsigned long long)(params - np), mib(bytes - nb), net_name,
                (unsigned long long)np, mib(nb));
     }
-    uint64_t m = codec_modelled_size(&h, &cfg);
-    if (model_config_has(&cfg, MP_TRANSFORM))
-        printf("  transform: text (case flags, dictionary): the model codes %llu bytes, %.1f %% of"
-               " the original\n",
-               (unsigned long long)m, h.orig_size ? 100.0 * (double)m / (double)h.orig_size : 0.0);
-    else
-        printf("  transform: none\n");
+    if (h->version == FMT_VERSION) { /* a whole-buffer member (written before blocks) */
+        uint64_t m = codec_modelled_size(h, cfg);
+        printf("  one payload (format 1); transform: %s", model_config_has(cfg, MP_TRANSFORM)
+                                                            ? "text (case flags, dictionary)" : "none");
+        if (model_config_has(cfg, MP_TRANSFORM))
+            printf(": the model codes %llu bytes, %.1f %% of the original", (unsigned long long)m,
+                   h->orig_size ? 100.0 * (double)m / (double)h->orig_size : 0.0);
+        printf("\n");
+    } else {
+        printf("  %llu block%s of up to %u bytes (%llu stored, %llu through the text transform);"
+               " the model codes %llu bytes, %.1f %% of the original\n",
+               (unsigned long long)mi->blocks, mi->blocks == 1 ? "" : "s",
+               (unsigned)mi->block, (unsigned long long)mi->stored_blocks,
+               (unsigned long long)mi->text_blocks, (unsigned long long)mi->modelled,
+               mi->orig ? 100.0 * (double)mi->modelled / (double)mi->orig : 0.0);
+    }
     printf("  params:");
-    for (unsigned i = 0; i < h.n_params; i++) {
-        const char *pn = model_param_name(h.params[i].key);
+    for (unsigned i = 0; i < h->n_params; i++) {
+        const char *pn = model_param_name(h->params[i].key);
         float f;
-        memcpy(&f, &h.params[i].value, sizeof f);
-        if (pn && model_param_is_float(h.params[i].key))
+        memcpy(&f, &h->params[i].value, sizeof f);
+        if (pn && model_param_is_float(h->params[i].key))
             printf(" %s=%g", pn, (double)f);
         else if (pn)
-            printf(" %s=%u", pn, h.params[i].value);
+            printf(" %s=%u", pn, h->params[i].value);
         else
-            printf(" key%u=%u", h.params[i].key, h.params[i].value);
+            printf(" key%u=%u", h->params[i].key, h->params[i].value);
     }
     printf("\n");
-    list_sizes(&h, len);
+    list_sizes(mi->orig, mi->packed, mi->crc);
+}
+
+/* The tensor list of --shapes, read whole (a pipe too): 0, or 1 after an error line. */
+static int read_shapes(const options *o, uint8_t **json, size_t *len)
+{
+    *json = NULL;
+    *len = 0;
+    if (!o->shapes)
+        return 0;
+    int fd = open(o->shapes, O_RDONLY); /* any readable file: a pipe too (<(...)) */
+    if (fd < 0 || read_all(fd, json, len, 1 << 16) != 0) {
+        fail(o->shapes, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    close(fd);
     return 0;
 }
 
-/* Before decoding: the header is sound and its model fits the memory limit. 0, or 1 after an
- * error line that names the memory the file needs. */
-static int check_decodable(const options *o, const char *name, const uint8_t *in, size_t len)
+/* Where a stream's output goes: standard output, a temporary file, or nowhere (-t, -l). */
+typedef struct sink {
+    int to_stdout, discard;
+    out_file *of;
+    uint64_t in_bytes, bytes; /* read, and written */
+} sink;
+
+static int sink_write(sink *k, const uint8_t *p, size_t n)
 {
-    fmt_header h;
-    model_config cfg;
-    if (inspect(name, in, len, &h, &cfg) != 0)
-        return 1;
-    uint64_t need = codec_model_memory(&cfg);
-    if (o->mem_limit && need > o->mem_limit) {
-        fail(name, "decoding needs %.1f MiB of memory, more than the limit of %.1f MiB "
-                   "(--memlimit=%lluMiB allows it)",
-             mib(need), mib(o->mem_limit), mib_up(need));
-        return 1;
-    }
-    return 0;
+    k->bytes += n;
+    if (k->discard || n == 0)
+        return 0;
+    return k->to_stdout ? write_stdout(p, n) : out_write(k->of, p, n);
 }
 
-/* Returns 0 ok, 1 error, 2 warning. */
-static int apply_sets(model_config *cfg, const model_ops *ops, const options *o);
-
-/* The float-array mode's compression: 0, or 1 after an error line. */
-static int compress_floats(const options *o, const char *shown, const uint8_t *in, size_t in_len,
-                           uint8_t **out, size_t *out_len, const codec_opts *co)
+/* The input's bytes through stream s into k, a chunk at a time: memory stays the stream's.
+ * Returns NC_OK, NC_ERR_IO (errno set; *io_out says whether the output failed), or the
+ * stream's error. */
+#define CHUNK (1u << 20)
+static nc_status pump(nnz_stream *s, int fd, sink *k, uint8_t *chunk, int *io_out)
 {
-    fl_tensor *t = NULL;
-    uint32_t nt = 0;
-    const char *why = NULL;
-    if (o->shapes) {
-        uint8_t *json = NULL;
-        size_t jl = 0;
-        int fd = open(o->shapes, O_RDONLY); /* any readable file: a pipe too (<(...)) */
-        if (fd < 0 || read_all(fd, &json, &jl, 1 << 16) != 0) {
-            fail(o->shapes, "%s", strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return 1;
+    *io_out = 0;
+    nc_status st = NC_OK;
+    int eof = 0;
+    while (st == NC_OK && !nnz_stream_done(s)) {
+        size_t n = 0;
+        if (!eof) {
+            ssize_t r;
+            do
+                r = read(fd, chunk, CHUNK);
+            while (r < 0 && errno == EINTR);
+            if (r < 0)
+                return NC_ERR_IO;
+            n = (size_t)r;
+            eof = r == 0;
+            k->in_bytes += n;
         }
-        close(fd);
-        uint64_t floats = in_len / 4;
-        npy_info ni;
-        if (npy_is_npy(in, in_len) && npy_parse(&ni, in, in_len, &why) == NC_OK)
-            floats = ni.count;
-        nc_status s = fl_shapes_parse(&t, &nt, (const char *)json, jl, floats, &why);
-        free(json);
-        if (s != NC_OK) {
-            fail(o->shapes, "%s", why ? why : nc_status_str(s));
-            return 1;
+        size_t off = 0;
+        do {
+            size_t used = 0, got;
+            if (n) {
+                st = (nc_status)nnz_stream_push(s, chunk + off, n - off, &used);
+                off += used;
+            } else if (eof) {
+                st = (nc_status)nnz_stream_finish(s);
+            }
+            /* pull into the part of chunk already pushed (or a second buffer when none) */
+            static uint8_t outbuf[CHUNK];
+            while (st == NC_OK
+                   && (st = (nc_status)nnz_stream_pull(s, outbuf, sizeof outbuf, &got)) == NC_OK
+                   && got) {
+                if (sink_write(k, outbuf, got) != 0) {
+                    *io_out = 1;
+                    return NC_ERR_IO;
+                }
+            }
+        } while (st == NC_OK && off < n);
+        if (eof && st == NC_OK && !nnz_stream_done(s)) {
+            size_t got;
+            static uint8_t tail[CHUNK];
+            st = (nc_status)nnz_stream_pull(s, tail, sizeof tail, &got);
+            if (st == NC_OK && got && sink_write(k, tail, got) != 0) {
+                *io_out = 1;
+                return NC_ERR_IO;
+            }
+            if (st == NC_OK && !got && !nnz_stream_done(s))
+                st = NC_ERR_ARG; /* a stream that neither ends nor gives output: our bug */
         }
     }
-    fl_opts fo = { .max_error = o->max_error, .tensors = t, .n_tensors = nt };
-    nc_status s = fl_compress(out, out_len, in, in_len, &fo, co, &why);
-    free(t);
-    if (s != NC_OK) {
-        fail(shown, "%s", why ? why : nc_status_str(s));
-        return 1;
-    }
-    return 0;
+    return st;
 }
 
 static int process(const options *o, const char *in_name)
@@ -352,10 +408,11 @@ static int process(const options *o, const char *in_name)
     int writes = o->mode == MODE_COMPRESS || o->mode == MODE_DECOMPRESS;
     int warn = 0, rc = 1, fd = -1;
     char *out_name = NULL;
-    uint8_t *in = NULL, *out = NULL;
-    size_t in_len = 0, out_len = 0;
+    uint8_t *chunk = NULL, *json = NULL;
+    size_t json_len = 0;
     struct stat st, so;
     out_file of = { .fd = -1 };
+    nnz_stream *s = NULL;
 
     if (o->mode == MODE_COMPRESS && to_stdout && isatty(STDOUT_FILENO) && !o->force) {
         fail(NULL, "compressed data not written to a terminal (use -f to force, or redirect)");
@@ -366,10 +423,14 @@ static int process(const options *o, const char *in_name)
         if (!out_name)
             return warn ? 2 : 1;
     }
-    int r = open_input(from_stdin ? NULL : in_name, &fd, &st);
+    /* A pipe (a FIFO, <(cmd)) is read as it comes when the output is named (-c, -o) or not
+     * written (-t, -l): a name derived from a pipe's would be a surprise. */
+    int named_out = to_stdout || o->output || !writes;
+    int r = open_input(from_stdin ? NULL : in_name, &fd, &st, named_out);
     if (r == -2) {
         if (!quiet)
-            fail(shown, "not a regular file -- skipped");
+            fail(shown, "not a regular file -- skipped%s",
+                 named_out ? "" : " (a pipe can be read with -c or -o)");
         free(out_name);
         return 2;
     }
@@ -395,89 +456,121 @@ static int process(const options *o, const char *in_name)
             fail(out_name, "%s", strerror(errno));
         goto done;
     }
-    if (read_all(fd, &in, &in_len, S_ISREG(st.st_mode) ? (size_t)st.st_size : 1 << 16) != 0) {
-        fail(shown, "%s", strerror(errno));
+    if (!(chunk = malloc(CHUNK))) {
+        fail(shown, "%s", strerror(ENOMEM));
         goto done;
     }
-    if (o->mode == MODE_LIST) {
-        rc = list_file(shown, in, in_len);
-        goto done;
-    }
-    if (o->mode != MODE_COMPRESS && check_decodable(o, shown, in, in_len) != 0)
-        goto done;
-
+    lister li = { .name = shown };
     int show = o->verbosity > 0 && (o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO)));
-    progress pr = { .name = shown, .start = now_seconds(), .tty = isatty(STDERR_FILENO) };
-    codec_opts co = { .env = { .threads = o->threads }, .progress = show ? progress_cb : NULL,
-                      .progress_ctx = &pr, .mem_limit = o->mem_limit,
-                      .no_transform = o->no_transform };
-    nc_status s;
-    uint64_t orig = 0;
-    if (o->mode == MODE_COMPRESS && o->floats) {
-        if (compress_floats(o, shown, in, in_len, &out, &out_len, &co) != 0)
+    progress pr = { .name = shown, .start = now_seconds(), .tty = isatty(STDERR_FILENO),
+                    .total = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+                    .compress = o->mode == MODE_COMPRESS };
+    nnz_options no;
+    nnz_options_init(&no);
+    no.threads = o->threads;
+    no.mem_limit = o->mem_limit;
+    no.no_transform = o->no_transform;
+    no.block_size = o->block_size;
+    no.member_size = o->member_size;
+    no.progress = show ? progress_cb : NULL;
+    no.progress_ctx = &pr;
+    nc_status e;
+    if (o->mode == MODE_LIST) {
+        e = stream_scanner_new(&s, list_member, &li);
+    } else if (o->mode == MODE_COMPRESS && o->floats) {
+        if (read_shapes(o, &json, &json_len) != 0)
             goto done;
-        s = NC_OK;
-        orig = in_len;
+        no.float32 = 1;
+        no.max_error = o->max_error;
+        no.shapes_json = (const char *)json;
+        no.shapes_len = json_len;
+        e = (nc_status)nnz_encoder_new(&s, &no);
     } else if (o->mode == MODE_COMPRESS) {
-        model_config cfg = { 0 };
-        const model_ops *ops = model_find_name(o->model);
-        ops->preset(&cfg, o->level);
-        cfg.level = (uint8_t)o->level;
-        if (apply_sets(&cfg, ops, o) != 0)
+        model_config cfg;
+        char why[200];
+        if (codec_config_build(&cfg, o->model, o->level, o->sets, (size_t)o->n_sets, why,
+                               sizeof why) != NC_OK) {
+            fail(NULL, "%s", why);
             goto done;
+        }
         uint64_t need = codec_model_memory(&cfg), dflt = codec_preset_memory_max();
         if (need > dflt && !quiet)
             fail(shown, "warning: decoding will need %.1f MiB, more than the default limit of "
                         "%.1f MiB: decode with --memlimit=%lluMiB",
                  mib(need), mib(dflt), mib_up(need));
-        if (show)
-            progress_cb(&pr, 0, in_len, 0); /* at once: a large model takes a while to start */
-        s = codec_compress(&out, &out_len, in, in_len, &cfg, &co);
-        orig = in_len;
+        e = stream_encoder_cfg(&s, &cfg, &no);
     } else {
-        uint64_t n = 0;
-        if (show)
-            progress_cb(&pr, 0, 1, 0);
-        s = codec_decompress(&out, &n, in, in_len, &co);
-        out_len = (size_t)n;
-        orig = n;
+        e = (nc_status)nnz_decoder_new(&s, &no);
     }
-    progress_end(&pr);
-    if (s != NC_OK) {
-        fail(shown, "%s", nc_status_str(s));
+    if (e != NC_OK) {
+        fail(shown, "%s", codec_status_str(e));
         goto done;
     }
-    if (o->mode != MODE_TEST) {
-        int w = to_stdout ? write_stdout(out, out_len)
-                          : out_commit(&of, out, out_len, from_stdin ? NULL : &st, o->remove_input);
-        if (w != 0) {
-            if (errno == EEXIST)
-                fail(out_name, "already exists; use -f to overwrite");
-            else
-                fail(to_stdout ? "(stdout)" : out_name, "%s", strerror(errno));
-            goto done;
+    if (show)
+        progress_cb(&pr, 0, 0); /* at once: a large model takes a while to start */
+    sink k = { .to_stdout = to_stdout, .discard = !writes, .of = &of };
+    int io_out;
+    e = pump(s, fd, &k, chunk, &io_out);
+    progress_end(&pr);
+    if (e == NC_ERR_IO) {
+        fail(io_out ? (to_stdout ? "(stdout)" : out_name) : shown, "%s", strerror(errno));
+        goto done;
+    }
+    if (e == NC_ERR_LIMIT && o->mode != MODE_COMPRESS && nnz_stream_memory(s) > o->mem_limit
+        && o->mem_limit) {
+        fail(shown, "decoding needs %.1f MiB of memory, more than the limit of %.1f MiB "
+                    "(--memlimit=%lluMiB allows it)",
+             mib(nnz_stream_memory(s)), mib(o->mem_limit), mib_up(nnz_stream_memory(s)));
+        goto done;
+    }
+    if (e != NC_OK) {
+        if (o->mode == MODE_COMPRESS && o->floats && e == NC_ERR_ARG)
+            fail(shown, "%s", stream_why(s) ? stream_why(s) : codec_status_str(e));
+        else
+            fail(shown, "%s", codec_status_str(e));
+        goto done;
+    }
+    if (o->mode == MODE_LIST) {
+        if (li.members > 1) {
+            printf(" %llu members in all\n", (unsigned long long)li.members);
+            list_sizes(li.orig, li.packed, 0);
         }
+        rc = 0;
+        goto done;
+    }
+    if (writes && !to_stdout && out_commit(&of, NULL, 0, from_stdin || !S_ISREG(st.st_mode) ? NULL : &st,
+                                           o->remove_input) != 0) {
+        if (errno == EEXIST)
+            fail(out_name, "already exists; use -f to overwrite");
+        else
+            fail(out_name, "%s", strerror(errno));
+        goto done;
     }
     if (o->verbosity > 1) {
         double el = now_seconds() - pr.start;
-        uint64_t packed = o->mode == MODE_COMPRESS ? out_len : in_len;
+        uint64_t in_bytes = k.in_bytes, out_bytes = k.bytes;
+        uint64_t orig = o->mode == MODE_COMPRESS ? in_bytes : out_bytes;
+        uint64_t packed = o->mode == MODE_COMPRESS ? out_bytes : in_bytes;
         fprintf(stderr, "%s: %llu -> %llu bytes, %.3f bpb, %.2f s, %.1f kB/s%s\n", shown,
-                (unsigned long long)orig, (unsigned long long)packed, orig ? 8.0 * packed / orig : 0.0, el,
-                el > 0 ? orig / el / 1000 : 0.0, o->mode == MODE_TEST ? " (test ok)" : "");
+                (unsigned long long)orig, (unsigned long long)packed,
+                orig ? 8.0 * packed / orig : 0.0, el, el > 0 ? orig / el / 1000 : 0.0,
+                o->mode == MODE_TEST ? " (test ok)" : "");
     }
     /* Only a file we wrote and flushed ourselves justifies removing the input: after -c we
      * cannot know the reader of our output kept it. main() warned about --rm with -c. */
-    if (o->remove_input && !from_stdin && !to_stdout && o->mode != MODE_TEST && unlink(in_name) != 0) {
+    if (o->remove_input && !from_stdin && !to_stdout && S_ISREG(st.st_mode)
+        && o->mode != MODE_TEST && unlink(in_name) != 0) {
         fail(in_name, "could not remove: %s", strerror(errno));
         goto done;
     }
     rc = 0;
 done:
+    nnz_stream_free(s);
     out_abort(&of);
     if (fd > STDIN_FILENO)
         close(fd);
-    free(in);
-    free(out);
+    free(chunk);
+    free(json);
     free(out_name);
     return rc;
 }
@@ -529,10 +622,7 @@ static int parse_size(const char *s, uint64_t *v)
 /* Whether name is a model users may pick (the older ones only decode their files). */
 static int user_model(const char *name)
 {
-    for (const char *const *n = model_names(); *n; n++)
-        if (strcmp(*n, name) == 0)
-            return 1;
-    return 0;
+    return codec_model_known(name);
 }
 
 static const char *take_value(const char *attached, int *i, int argc, char **argv, const char *opt)
@@ -586,6 +676,16 @@ static int set_value_option(options *o, char opt, const char *v)
         o->shapes = v;
         o->floats = 1;
         return 0;
+    case 'B':
+    case 'G': {
+        uint64_t *dst = opt == 'B' ? &o->block_size : &o->member_size;
+        if (parse_size(v, dst) != 0 || *dst == 0 || (opt == 'B' && *dst > BLK_SIZE_MAX)) {
+            fail(NULL, "--%s '%s': give bytes, or a number with KiB, MiB or GiB%s",
+                 opt == 'B' ? "block-size" : "member-size", v, opt == 'B' ? " (at most 1 GiB)" : "");
+            return -1;
+        }
+        return 0;
+    }
     case 'M':
         if (parse_size(v, &o->mem_limit) != 0) {
             fail(NULL, "memory limit '%s': give bytes, or a number with KiB, MiB or GiB (or max)", v);
@@ -594,48 +694,6 @@ static int set_value_option(options *o, char opt, const char *v)
         return 0;
     }
     return -1;
-}
-
-/* --set NAME=VALUE: override one hyper-parameter of the preset (stored in the header, so the
- * decoder needs nothing). Integers for integer parameters, decimals for float ones. */
-static int apply_sets(model_config *cfg, const model_ops *ops, const options *o)
-{
-    for (int i = 0; i < o->n_sets; i++) {
-        const char *a = o->sets[i], *eq = strchr(a, '=');
-        unsigned k = 0;
-        for (; eq && k < MP_COUNT; k++) {
-            const char *n = model_param_name(k);
-            if (n && strlen(n) == (size_t)(eq - a) && strncmp(a, n, (size_t)(eq - a)) == 0)
-                break;
-        }
-        if (!eq || k == MP_COUNT || !model_config_has(cfg, k)) {
-            fail(NULL, "--set %s: not a parameter of model %s (see -l on a file)", a, ops->name);
-            return 1;
-        }
-        char *end;
-        errno = 0;
-        if (model_param_is_float(k)) {
-            float f = strtof(eq + 1, &end);
-            if (*end || end == eq + 1 || errno) {
-                fail(NULL, "--set %s: not a number", a);
-                return 1;
-            }
-            model_config_setf(cfg, (enum model_param)k, f);
-        } else {
-            unsigned long v = strtoul(eq + 1, &end, 10);
-            if (*end || end == eq + 1 || errno || eq[1] == '-' || v > UINT32_MAX) {
-                fail(NULL, "--set %s: not an unsigned integer", a);
-                return 1;
-            }
-            model_config_set(cfg, (enum model_param)k, (uint32_t)v);
-        }
-    }
-    nc_status st = ops->check(cfg);
-    if (st != NC_OK) {
-        fail(NULL, "these model parameters are out of range: %s", nc_status_str(st));
-        return 1;
-    }
-    return 0;
 }
 
 /* Returns 0 to go on, 1 on error, -1 to exit 0 (help/version). */
@@ -649,7 +707,8 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
         { "rm", 'R' },       { "progress", 'P' },   { "no-progress", 'N' }, { "set", 'S' },
         { "fast", '1' },     { "best", '9' },       { "memlimit", 'M' },   { "memory", 'M' },
         { "no-transform", 'X' }, { "float32", 'F' },    { "max-error", 'E' },
-        { "lossless", 'L' },     { "shapes", 'H' },
+        { "lossless", 'L' },     { "shapes", 'H' },     { "block-size", 'B' },
+        { "member-size", 'G' },
     };
     int only_files = 0;
     *n_files = 0;
@@ -679,7 +738,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             shorts[0] = longs[k].opt;
             flags = shorts;
             attached = eq ? eq + 1 : NULL;
-            if (attached && !strchr("omTSMEH", shorts[0])) {
+            if (attached && !strchr("omTSMEHBG", shorts[0])) {
                 fail(NULL, "option '--%s' takes no value", longs[k].name);
                 return 1;
             }
@@ -703,7 +762,8 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'L': o->floats = 1; o->max_error = 0; break;
             case 'h': usage(stdout); return -1;
             case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
-            case 'o': case 'm': case 'T': case 'S': case 'M': case 'E': case 'H': {
+            case 'o': case 'm': case 'T': case 'S': case 'M': case 'E': case 'H': case 'B':
+            case 'G': {
                 const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
                 if (!v || set_value_option(o, *f, v) != 0)
                     return 1;
@@ -746,11 +806,6 @@ int main(int argc, char **argv)
         files[n_files++] = "-";
     if (o.output && (n_files > 1 || o.to_stdout)) {
         fail(NULL, n_files > 1 ? "-o takes one input file" : "-o and -c exclude each other");
-        free(files);
-        return 1;
-    }
-    if (o.mode == MODE_COMPRESS && o.to_stdout && n_files > 1) {
-        fail(NULL, "-c with several files would concatenate .nnz files, which cannot be decoded");
         free(files);
         return 1;
     }

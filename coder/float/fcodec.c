@@ -266,7 +266,7 @@ nc_status fl_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_
         size_t hl = fmt_header_size(&h);
         /* Stored also if the decoder's size bound would refuse the file: the bound is proven,
          * so this never happens, but a file must never be one its decoder rejects. */
-        int stored = floats == 0 || hl + h.payload_size >= codec_compress_bound(n)
+        int stored = floats == 0 || hl + h.payload_size >= fmt_stored_size(n)
                      || floats > (uint64_t)e.len * FL_VALUES_PER_BYTE;
         if (stored) { /* the original itself, exact even in lossy mode */
             h.model_id = MODEL_STORED;

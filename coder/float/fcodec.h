@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "format.h"
+#include "opts.h"
 #include "float/shapes.h"
 
 #define FL_KIND_RAW 1u

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nc/nc.h"
+#include "status.h"
 
 #define FL_JSON_MAX_DEPTH 64     /* arrays and objects, the top-level object included */
 #define FL_MAX_TENSORS (1u << 24) /* entries of "tensors" */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nc/nc.h"
+#include "status.h"
 
 #define XT_CHUNK 65536u    /* detection granularity */
 #define XT_WORD_MAX 24u    /* longest dictionary word */

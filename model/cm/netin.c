@@ -89,9 +89,11 @@ nc_status cm_netin_byte(cm_netin *n, const uint8_t *ahead, uint64_t n_ahead)
 {
     const model_ops *ops = n->net->ops;
     nc_status st = NC_OK;
-    if (n->t == 0 && ahead && ops->predict_segment) {
-        /* the encoder: the whole segment (or what is left of the input) in one forward */
-        uint32_t steps = n_ahead < n->segment ? (uint32_t)n_ahead : n->segment;
+    if (n->t == 0 && ahead && n_ahead >= n->segment && ops->predict_segment) {
+        /* The encoder, with a whole segment ahead in this block: one forward for all of it.
+         * A shorter rest (the end of the data, or of a block that more data follows) goes step
+         * by step, as the decoder does: a segment's batched forward assumes nothing follows. */
+        uint32_t steps = n->segment;
         uint32_t act[1024];
         for (uint32_t i = 0; i < steps; i++) {
             n->ahead[i] = ahead[i];

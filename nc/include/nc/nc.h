@@ -13,23 +13,18 @@ extern "C" {
 #endif
 
 /* ---- Status codes --------------------------------------------------------------------------
- * Shared by nc, the coder and the models. Values are part of the tools' behaviour and are never
- * renumbered; add new ones at the end. */
+ * nc's own failures. The same type carries the container's failures through the layers above
+ * (model/status.h defines them: values 3-7, 9 and 11 up, which nc never returns), so a status
+ * passes from a kernel to the library's caller unchanged. Values are never renumbered. */
 typedef enum nc_status {
     NC_OK = 0,
     NC_ERR_NOMEM = 1,     /* an allocation failed */
     NC_ERR_ARG = 2,       /* a caller passed an invalid argument (our bug or a bad option) */
-    NC_ERR_IO = 3,        /* read or write failed; errno holds the cause */
-    NC_ERR_CORRUPT = 4,   /* compressed data is inconsistent */
-    NC_ERR_TRUNCATED = 5, /* compressed data ends early */
-    NC_ERR_FORMAT = 6,    /* not an .nnz file (bad magic) */
-    NC_ERR_VERSION = 7,   /* .nnz file from a newer, unknown format version */
-    NC_ERR_LIMIT = 8,     /* a header field is outside what this build accepts */
-    NC_ERR_CHECKSUM = 9,  /* decoded data does not match the stored checksum */
+    NC_ERR_LIMIT = 8,     /* a size is outside what this build accepts */
     NC_ERR_UNSUPPORTED = 10 /* requested feature (e.g. an ISA) is not available here */
 } nc_status;
 
-/* A short English message for a status; never NULL. */
+/* A short English message for one of nc's codes ("unknown error" for others); never NULL. */
 const char *nc_status_str(nc_status s);
 
 /* ---- Elementary functions (math.c) ----------------------------------------------------------

@@ -1,4 +1,5 @@
-/* Whole-buffer compression: the step loop shared by encoder and decoder, and the header. */
+/* The driver: a member's model across its blocks (the step loop shared by the encoder and the
+ * decoder), whole-buffer members of format version 1, and the header's model config. */
 #include "codec.h"
 
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static uint32_t active_streams(uint64_t n, uint64_t stripe, uint32_t streams, ui
     return a < streams ? (uint32_t)a : streams;
 }
 
-static void config_to_header(fmt_header *h, const model_config *c)
+void codec_config_to_header(fmt_header *h, const model_config *c)
 {
     h->model_id = c->id;
     h->level = c->level;
@@ -47,7 +48,7 @@ static void config_to_header(fmt_header *h, const model_config *c)
             h->params[h->n_params++] = (fmt_param){ (uint16_t)k, c->value[k] };
 }
 
-static nc_status header_to_config(model_config *c, const fmt_header *h)
+nc_status codec_header_to_config(model_config *c, const fmt_header *h)
 {
     memset(c, 0, sizeof *c);
     c->id = h->model_id;
@@ -60,32 +61,35 @@ static nc_status header_to_config(model_config *c, const fmt_header *h)
     return NC_OK;
 }
 
+int codec_config_network(const model_config *cfg)
+{
+    return cfg->id == MODEL_LSTM || cfg->id == MODEL_TRANSFORMER
+           || (model_config_has(cfg, MP_CM_NET) && cfg->value[MP_CM_NET] != 0);
+}
+
 typedef struct loop {
     model *m;
     float *w;          /* (streams, symbols); (segment, streams, symbols) when encoding by segment */
     uint16_t *seg_sym; /* encoding by segment: (segment, streams) symbols to come */
     uint32_t *seg_act; /* (segment) active streams of each step */
-    uint32_t seg;      /* steps per segment when encoding by segment, else 0 */
+    uint32_t seg;      /* steps per segment when the encoder may predict by segment, else 0 */
+    uint32_t have, at; /* steps of w still to use from the last segment forward, and the next */
+    uint64_t steps;    /* steps done in this member (a segment starts where steps % seg == 0) */
     uint16_t *sym;     /* (streams) */
     rc_scratch scratch;
-    uint64_t n, stripe;
+    uint64_t n, stripe; /* this block: its bytes, and each stream's share */
     uint32_t streams, symbols;
 } loop;
 
-static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const codec_opts *o,
-                           int encode)
+static nc_status loop_open(loop *lp, model *m)
 {
     memset(lp, 0, sizeof *lp);
-    nc_status st = model_open(&lp->m, cfg, &o->env);
-    if (st != NC_OK)
-        return st;
-    lp->streams = lp->m->n_streams;
-    lp->symbols = lp->m->n_symbols;
-    lp->n = n;
-    lp->stripe = (n + lp->streams - 1) / lp->streams;
+    lp->m = m;
+    lp->streams = m->n_streams;
+    lp->symbols = m->n_symbols;
     /* The encoder knows the symbols: a model trained by segments then evaluates a whole segment
      * with its batched forward, the decoder step by step. */
-    lp->seg = encode && lp->m->ops->predict_segment ? lp->m->segment : 0;
+    lp->seg = m->ops->predict_segment ? m->segment : 0;
     size_t steps = lp->seg ? lp->seg : 1;
     lp->w = malloc(steps * lp->streams * lp->symbols * sizeof *lp->w);
     lp->sym = calloc(lp->streams, sizeof *lp->sym);
@@ -96,25 +100,29 @@ static nc_status loop_open(loop *lp, const model_config *cfg, uint64_t n, const 
 
 static void loop_close(loop *lp)
 {
-    model_close(lp->m);
     free(lp->w);
     free(lp->sym);
     free(lp->seg_sym);
     free(lp->seg_act);
 }
 
-/* Encoding by segment: the probabilities of steps [t, t + steps) from one batched forward. */
+/* Stream s codes bytes [s*L, min(n, (s+1)*L)) of the block with L = ceil(n / S). */
+static void loop_block(loop *lp, uint64_t n)
+{
+    lp->n = n;
+    lp->stripe = (n + lp->streams - 1) / lp->streams;
+}
+
+/* Encoding by segment: the probabilities of steps [t, t + seg) from one batched forward. */
 static nc_status predict_segment(loop *lp, const uint8_t *src, uint64_t t)
 {
-    uint64_t left = lp->stripe - t;
-    uint32_t steps = left < lp->seg ? (uint32_t)left : lp->seg;
-    for (uint32_t j = 0; j < steps; j++) {
+    for (uint32_t j = 0; j < lp->seg; j++) {
         uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t + j);
         lp->seg_act[j] = act;
         for (uint32_t s = 0; s < lp->streams; s++)
             lp->seg_sym[(size_t)j * lp->streams + s] = s < act ? src[s * lp->stripe + t + j] : 0;
     }
-    return lp->m->ops->predict_segment(lp->m, lp->w, lp->seg_sym, lp->seg_act, steps);
+    return lp->m->ops->predict_segment(lp->m, lp->w, lp->seg_sym, lp->seg_act, lp->seg);
 }
 
 static void report(const codec_opts *o, uint64_t t, const loop *lp, uint64_t coded)
@@ -123,20 +131,27 @@ static void report(const codec_opts *o, uint64_t t, const loop *lp, uint64_t cod
         o->progress(o->progress_ctx, t * lp->streams < lp->n ? t * lp->streams : lp->n, lp->n, coded);
 }
 
-/* The step loop, one for both directions so they cannot drift apart: the model sees the same
- * calls in the same order with the same symbols. Encoding (e set) reads symbols from src;
- * decoding (d set) writes them to dst. */
+/* The step loop over one block, one for both directions so they cannot drift apart: the model
+ * sees the same calls in the same order with the same symbols. Encoding (e set) reads symbols
+ * from src; decoding (d set) writes them to dst. The encoder predicts a whole segment at once
+ * where one starts with all of it in this block; elsewhere (a segment that more blocks finish,
+ * or the end of the data) it goes step by step, as the decoder always does. */
 static nc_status step_loop(loop *lp, const uint8_t *src, uint8_t *dst, rc_encoder *e, rc_decoder *d,
                            const codec_opts *o)
 {
-    for (uint64_t t = 0; t < lp->stripe; t++) {
+    for (uint64_t t = 0; t < lp->stripe; t++, lp->steps++) {
         uint32_t act = active_streams(lp->n, lp->stripe, lp->streams, t);
         const float *wt = lp->w;
         nc_status st;
-        if (lp->seg) {
-            if (t % lp->seg == 0 && (st = predict_segment(lp, src, t)) != NC_OK)
+        if (e && lp->seg && !lp->have && lp->steps % lp->seg == 0 && lp->stripe - t >= lp->seg) {
+            if ((st = predict_segment(lp, src, t)) != NC_OK)
                 return st;
-            wt += (size_t)(t % lp->seg) * lp->streams * lp->symbols;
+            lp->have = lp->seg;
+            lp->at = 0;
+        }
+        if (lp->have) {
+            wt += (size_t)lp->at++ * lp->streams * lp->symbols;
+            lp->have--;
         } else if ((st = lp->m->ops->predict(lp->m, lp->w, act)) != NC_OK) {
             return st;
         }
@@ -163,93 +178,110 @@ static nc_status step_loop(loop *lp, const uint8_t *src, uint8_t *dst, rc_encode
     return e ? e->err : NC_OK;
 }
 
-/* Code the n bytes at src with cfg's model into *payload (owned by the caller through *owned:
- * the range coder's buffer or the bit coder's). */
-static nc_status model_compress(uint8_t **owned, size_t *payload_len, const uint8_t *src,
-                                uint64_t n, const model_config *cfg, const codec_opts *o)
+struct codec_session {
+    codec_opts o;
+    model *m;
+    int bit; /* the model codes bit by bit (coder/bitcodec.h) */
+    loop lp; /* else: the symbol step loop's buffers */
+};
+
+nc_status codec_session_open(codec_session **out, const model_config *cfg, const codec_opts *o)
 {
-    *owned = NULL;
-    *payload_len = 0;
-    if (n == 0)
-        return NC_OK;
-    if (bitcodec_config_applies(cfg))
-        return bitcodec_compress(owned, payload_len, src, n, cfg, o);
+    *out = NULL;
+    codec_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NC_ERR_NOMEM;
+    s->o = *o;
+    nc_status st = model_open(&s->m, cfg, &o->env);
+    if (st == NC_OK) {
+        s->bit = bitcodec_applies(s->m);
+        if (!s->bit)
+            st = loop_open(&s->lp, s->m);
+    }
+    if (st != NC_OK) {
+        codec_session_close(s);
+        return st;
+    }
+    *out = s;
+    return NC_OK;
+}
+
+void codec_session_close(codec_session *s)
+{
+    if (!s)
+        return;
+    if (s->m)
+        model_close(s->m);
+    loop_close(&s->lp);
+    free(s);
+}
+
+nc_status codec_session_encode(codec_session *s, uint8_t **payload, size_t *len, const uint8_t *in,
+                               uint64_t n)
+{
+    *payload = NULL;
+    *len = 0;
+    nc_status st;
+    if (s->bit) {
+        bit_encoder e;
+        bit_enc_init(&e);
+        st = bitcodec_encode(s->m, &e, in, n, &s->o, NULL);
+        if (st == NC_OK)
+            st = bit_enc_finish(&e);
+        if (st == NC_OK) {
+            *payload = e.buf;
+            *len = e.len;
+        } else {
+            bit_enc_free(&e);
+        }
+        return st;
+    }
     rc_encoder e;
     rc_enc_init(&e);
-    loop lp;
-    nc_status st = loop_open(&lp, cfg, n, o, 1);
-    if (st == NC_OK)
-        st = step_loop(&lp, src, NULL, &e, NULL, o);
-    loop_close(&lp);
+    loop_block(&s->lp, n);
+    st = step_loop(&s->lp, in, NULL, &e, NULL, &s->o);
     if (st == NC_OK)
         st = rc_enc_finish(&e);
     if (st == NC_OK) {
-        *owned = e.buf;
-        *payload_len = e.len;
+        *payload = e.buf;
+        *len = e.len;
         e.buf = NULL;
     }
     rc_enc_free(&e);
     return st;
 }
 
-nc_status codec_compress(uint8_t **out, size_t *out_len, const uint8_t *in, uint64_t n,
-                         const model_config *cfg, const codec_opts *o)
+nc_status codec_session_learn(codec_session *s, const uint8_t *in, uint64_t n)
 {
-    *out = NULL;
-    *out_len = 0;
-    fmt_header h = { .version = FMT_VERSION, .orig_size = n, .orig_crc = crc32_update(0, in, n) };
-    /* The model codes the transformed text when the transform finds text it helps. */
-    uint8_t *xt = NULL;
-    uint64_t m = n;
-    nc_status st = NC_OK;
-    int network = cfg->id == MODEL_LSTM || cfg->id == MODEL_TRANSFORMER
-                  || (model_config_has(cfg, MP_CM_NET) && cfg->value[MP_CM_NET] != 0);
-    if (!o->no_transform && n > 0 && (st = xt_encode(&xt, &m, in, n, network, NULL)) != NC_OK)
-        return st;
-    model_config c = *cfg;
-    if (xt) {
-        model_config_set(&c, MP_TRANSFORM, 1);
-        model_config_set(&c, MP_MODELLED_LO, (uint32_t)m);
-        model_config_set(&c, MP_MODELLED_HI, (uint32_t)(m >> 32));
-    } else {
-        m = n;
-    }
-    config_to_header(&h, &c);
-    uint8_t *payload = NULL;
-    size_t payload_len = 0;
-    st = model_compress(&payload, &payload_len, xt ? xt : in, m, &c, o);
-    free(xt);
-    h.payload_size = payload_len;
-    const uint8_t *body = payload;
-    /* Store the data when the modelled file (header with its parameter list, and payload) would
-     * not be smaller than the stored one: so no input grows by more than its 34-byte header. */
-    if (st == NC_OK && fmt_header_size(&h) + h.payload_size >= codec_compress_bound(n)) {
-        h.model_id = MODEL_STORED;
-        h.n_params = 0;
-        h.payload_size = n;
-        body = in;
-    }
-    if (st == NC_OK) {
-        size_t hl = fmt_header_size(&h);
-        uint8_t *buf = malloc(hl + h.payload_size + 1);
-        if (!buf) {
-            st = NC_ERR_NOMEM;
-        } else {
-            fmt_header_write(buf, &h);
-            if (h.payload_size)
-                memcpy(buf + hl, body, h.payload_size);
-            *out = buf;
-            *out_len = hl + h.payload_size;
-        }
-    }
-    free(payload);
+    uint8_t *p;
+    size_t len;
+    nc_status st = codec_session_encode(s, &p, &len, in, n);
+    free(p);
     return st;
 }
 
-uint64_t codec_compress_bound(uint64_t n)
+nc_status codec_session_decode(codec_session *s, uint8_t *out, uint64_t n, const uint8_t *payload,
+                               size_t len)
 {
-    fmt_header stored = { .model_id = MODEL_STORED };
-    return fmt_header_size(&stored) + n;
+    nc_status st;
+    if (s->bit) {
+        bit_decoder d;
+        bit_dec_init(&d, payload, len);
+        st = bitcodec_decode(s->m, &d, out, n, &s->o, NULL);
+        return st == NC_OK ? bit_dec_finish(&d) : st;
+    }
+    rc_decoder d;
+    rc_dec_init(&d, payload, len);
+    loop_block(&s->lp, n);
+    st = step_loop(&s->lp, NULL, out, NULL, &d, &s->o);
+    return st == NC_OK ? rc_dec_finish(&d) : st;
+}
+
+uint64_t codec_block_max_symbols(const model_config *cfg, uint64_t payload_len)
+{
+    if (bitcodec_config_applies(cfg))
+        return bit_max_bytes(payload_len);
+    return codec_max_symbols(payload_len, cfg->value[MP_SYMBOLS]);
 }
 
 uint64_t codec_model_memory(const model_config *cfg)
@@ -283,7 +315,9 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
     nc_status st = fmt_header_read(h, &hl, in, len);
     if (st != NC_OK)
         return st;
-    if ((st = header_to_config(cfg, h)) != NC_OK)
+    if (h->version != FMT_VERSION)
+        return NC_ERR_ARG; /* a member of blocks: lib/stream.c */
+    if ((st = codec_header_to_config(cfg, h)) != NC_OK)
         return st;
     if (h->model_id == MODEL_STORED) {
         if (h->n_params != 0 || h->payload_size != h->orig_size)
@@ -309,9 +343,7 @@ nc_status codec_inspect(fmt_header *h, model_config *cfg, const uint8_t *in, siz
         return cfg->value[MP_TRANSFORM] != 1 ? NC_ERR_VERSION : NC_ERR_CORRUPT;
     uint64_t m = codec_modelled_size(h, cfg);
     /* Refuse sizes no payload of this length could hold before allocating for them. */
-    uint32_t symbols = cfg->value[MP_SYMBOLS];
-    uint64_t most = bitcodec_config_applies(cfg) ? bit_max_bytes(h->payload_size)
-                                                 : codec_max_symbols(h->payload_size, symbols);
+    uint64_t most = codec_block_max_symbols(cfg, h->payload_size);
     if (m > most || m > SIZE_MAX || h->orig_size > SIZE_MAX)
         return NC_ERR_CORRUPT;
     if (m != h->orig_size && (h->orig_size > xt_max_expansion(m) || m == 0))
@@ -330,22 +362,16 @@ uint64_t codec_modelled_size(const fmt_header *h, const model_config *cfg)
 static nc_status model_decompress(uint8_t *dst, uint64_t m, const uint8_t *payload,
                                   size_t payload_len, const model_config *cfg, const codec_opts *o)
 {
-    if (bitcodec_config_applies(cfg))
-        return bitcodec_decompress(dst, m, payload, payload_len, cfg, o);
-    loop lp;
-    nc_status st = loop_open(&lp, cfg, m, o, 0);
-    rc_decoder d;
-    rc_dec_init(&d, payload, payload_len);
+    codec_session *s;
+    nc_status st = codec_session_open(&s, cfg, o);
     if (st == NC_OK)
-        st = step_loop(&lp, NULL, dst, NULL, &d, o);
-    loop_close(&lp);
-    if (st == NC_OK)
-        st = rc_dec_finish(&d);
+        st = codec_session_decode(s, dst, m, payload, payload_len);
+    codec_session_close(s);
     return st;
 }
 
-nc_status codec_decompress(uint8_t **out, uint64_t *out_len, const uint8_t *in, size_t len,
-                           const codec_opts *o)
+nc_status codec_decompress_v1(uint8_t **out, uint64_t *out_len, const uint8_t *in, size_t len,
+                              const codec_opts *o)
 {
     *out = NULL;
     *out_len = 0;
