@@ -13,5 +13,5 @@ const char *codec_status_str(nc_status s)
     case 9: return "checksum mismatch: decoded data is wrong";
     case 11: return "output buffer too small";
     }
-    return codec_status_str(s);
+    return nc_status_str(s);
 }
