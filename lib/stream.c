@@ -72,7 +72,9 @@ struct nnz_stream {
     model_config cfg;     /* encoder: the config; decoder: the current member's */
     codec_opts co;
     nc_status err;        /* sticky */
+    int header_due;       /* the current member's header is not written yet */
     int test_store;       /* stream_test_store_first: the next modelled block is stored */
+    int why_shapes;       /* why is about the tensor list (shapes_json) */
     const char *why;      /* the float mode's reason for NC_ERR_ARG (static or thread-local) */
     int finishing, finished;
     buf in, out;
@@ -240,22 +242,31 @@ void nnz_stream_free(nnz_stream *s)
 
 /* ---- encoder --------------------------------------------------------------------------- */
 
+/* A member begins: its model opens; its header is written with its first block, which may
+ * turn the member into a stored one (member_header). */
 static nc_status member_begin(nnz_stream *s)
 {
+    nc_status st = NC_OK;
+    if (s->cfg.id != MODEL_STORED)
+        st = codec_session_open(&s->sess, &s->cfg, &s->co);
+    s->in_member = 1;
+    s->header_due = 1;
+    s->member_bytes = 0;
+    s->member_crc = 0;
+    return st;
+}
+
+static nc_status member_header(nnz_stream *s, int stored)
+{
     fmt_header h = { .version = FMT_VERSION_BLOCKS };
-    model_config c = s->cfg;
+    model_config c = stored ? (model_config){ .id = MODEL_STORED, .level = s->cfg.level } : s->cfg;
     model_config_set(&c, MP_BLOCK, (uint32_t)s->block);
     codec_config_to_header(&h, &c);
     uint8_t hd[FMT_HEADER_MAX];
     size_t hl = fmt_header_write(hd, &h);
-    nc_status st = buf_put(&s->out, hd, hl);
-    if (st == NC_OK && s->cfg.id != MODEL_STORED)
-        st = codec_session_open(&s->sess, &s->cfg, &s->co);
-    s->in_member = 1;
-    s->member_bytes = 0;
-    s->member_crc = 0;
+    s->header_due = 0;
     s->out_total += hl;
-    return st;
+    return buf_put(&s->out, hd, hl);
 }
 
 static nc_status member_end(nnz_stream *s)
@@ -273,7 +284,7 @@ static nc_status member_end(nnz_stream *s)
 /* Code the gathered input as one block: through the text transform where it finds text it
  * helps, and stored when the model's coding would not be smaller (the model has learned the
  * block all the same, and the decoder's model learns it again from the stored bytes). */
-static nc_status encode_block(nnz_stream *s)
+static nc_status encode_block(nnz_stream *s, int finishing)
 {
     nc_status st = s->in_member ? NC_OK : member_begin(s);
     const uint8_t *raw = s->in.p + s->in.pos;
@@ -296,6 +307,26 @@ static nc_status encode_block(nnz_stream *s)
     }
     if (b.kind == BLK_STORED || b.kind == BLK_STORED_TEXT)
         b.payload_len = n;
+    /* A member of one block that is stored is written as a stored member: without the model's
+     * parameters, it grows the input by the least framing (no later block needs the model). */
+    int alone = s->header_due && (finishing || (s->opt.member_size
+                                                && s->member_bytes + n >= s->opt.member_size));
+    if (alone && st == NC_OK && b.kind != BLK_STORED) {
+        /* the whole member either way: the model's header, or the stored one (no parameters) */
+        fmt_header mh = { 0 }, sh = { .n_params = 1 };
+        model_config c = s->cfg;
+        model_config_set(&c, MP_BLOCK, (uint32_t)s->block);
+        codec_config_to_header(&mh, &c);
+        blk_head sb = { .raw_len = n, .kind = BLK_STORED, .payload_len = n };
+        uint8_t t[BLK_HEAD_MAX];
+        if (b.kind == BLK_STORED_TEXT
+            || fmt_header_size(&mh) + blk_head_write(t, &b) + b.payload_len
+                   >= fmt_header_size(&sh) + blk_head_write(t, &sb) + n)
+            b = sb; /* no model will relearn it */
+        b.crc = crc32_update(0, raw, (size_t)n);
+    }
+    if (st == NC_OK && s->header_due)
+        st = member_header(s, alone && b.kind == BLK_STORED);
     uint8_t hd[BLK_HEAD_MAX];
     size_t hl = blk_head_write(hd, &b);
     if (st == NC_OK)
@@ -335,7 +366,7 @@ static nc_status encoder_push(nnz_stream *s, const uint8_t *in, size_t n, size_t
         if (room == 0) {
             if (buf_avail(&s->out))
                 return NC_OK; /* the caller pulls first */
-            nc_status st = encode_block(s);
+            nc_status st = encode_block(s, 0);
             if (st != NC_OK)
                 return st;
             continue;
@@ -363,6 +394,7 @@ static nc_status encode_floats(nnz_stream *s)
         if (npy_is_npy(in, n) && npy_parse(&ni, in, n, &why) == NC_OK)
             floats = ni.count;
         st = fl_shapes_parse(&t, &nt, s->opt.shapes_json, s->opt.shapes_len, floats, &why);
+        s->why_shapes = st != NC_OK;
     }
     uint8_t *out = NULL;
     size_t out_len = 0;
@@ -384,11 +416,12 @@ static nc_status encoder_finish(nnz_stream *s)
         return encode_floats(s);
     nc_status st = NC_OK;
     if (buf_avail(&s->in))
-        st = encode_block(s);
+        st = encode_block(s, 1);
     if (st == NC_OK && !s->in_member && s->members == 0) {
         /* empty input: one member without blocks, and without a model to open */
         s->cfg = (model_config){ .id = MODEL_STORED, .level = s->cfg.level };
-        st = member_begin(s);
+        if ((st = member_begin(s)) == NC_OK)
+            st = member_header(s, 1);
     }
     if (st == NC_OK && s->in_member)
         st = member_end(s);
@@ -743,4 +776,9 @@ size_t stream_buffered(const nnz_stream *s)
 void stream_test_store_first(nnz_stream *s)
 {
     s->test_store = 1;
+}
+
+int stream_why_shapes(const nnz_stream *s)
+{
+    return s && s->why_shapes;
 }

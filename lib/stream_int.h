@@ -35,6 +35,8 @@ nc_status stream_encoder_cfg(nnz_stream **s, const model_config *cfg, const nnz_
 
 /* Why the float mode refused its input (NC_ERR_ARG), or NULL. */
 const char *stream_why(const nnz_stream *s);
+/* Whether that reason is about the tensor list (the caller names its file). */
+int stream_why_shapes(const nnz_stream *s);
 
 /* For tests: the bytes the stream's buffers hold (allocated); and a switch that stores the
  * next block the model codes, whatever its coding's size (the decoder's relearning path). */

@@ -198,7 +198,8 @@ static void test_levels(void)
             CHECK_MSG(k == 0 ? (level <= 2) == (net == 0) : net == (k == 1 ? MODEL_LSTM : MODEL_TRANSFORMER),
                       "%s -%d: network %u", names[k], level, net);
             size_t len = compressed_size(&c, in, n);
-            CHECK_MSG(len < n / 2, "%s -%d: %zu -> %zu bytes", names[k], level, n, len);
+            /* the member's framing (the block key, a block head, the end) is about 27 bytes */
+            CHECK_MSG(len < n / 2 + 27, "%s -%d: %zu -> %zu bytes", names[k], level, n, len);
             if (level == 1 || (level == 9 && !SANITIZED))
                 compressed_size(&c, in, 1);
         }

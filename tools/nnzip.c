@@ -280,19 +280,24 @@ static void list_member(void *ctx, const member_info *mi)
     }
     if (h->version == FMT_VERSION) { /* a whole-buffer member (written before blocks) */
         uint64_t m = codec_modelled_size(h, cfg);
-        printf("  one payload (format 1); transform: %s", model_config_has(cfg, MP_TRANSFORM)
+        printf("  one payload (format 1)\n  transform: %s", model_config_has(cfg, MP_TRANSFORM)
                                                             ? "text (case flags, dictionary)" : "none");
         if (model_config_has(cfg, MP_TRANSFORM))
             printf(": the model codes %llu bytes, %.1f %% of the original", (unsigned long long)m,
                    h->orig_size ? 100.0 * (double)m / (double)h->orig_size : 0.0);
         printf("\n");
     } else {
-        printf("  %llu block%s of up to %u bytes (%llu stored, %llu through the text transform);"
-               " the model codes %llu bytes, %.1f %% of the original\n",
+        printf("  %llu block%s of up to %llu bytes, %llu stored; the model codes %llu bytes, %.1f %%"
+               " of the original\n",
                (unsigned long long)mi->blocks, mi->blocks == 1 ? "" : "s",
-               (unsigned)mi->block, (unsigned long long)mi->stored_blocks,
-               (unsigned long long)mi->text_blocks, (unsigned long long)mi->modelled,
+               (unsigned long long)mi->block, (unsigned long long)mi->stored_blocks,
+               (unsigned long long)mi->modelled,
                mi->orig ? 100.0 * (double)mi->modelled / (double)mi->orig : 0.0);
+        if (mi->text_blocks)
+            printf("  transform: text (case flags, dictionary) in %llu of %llu blocks\n",
+                   (unsigned long long)mi->text_blocks, (unsigned long long)mi->blocks);
+        else
+            printf("  transform: none\n");
     }
     printf("  params:");
     for (unsigned i = 0; i < h->n_params; i++) {
@@ -525,7 +530,8 @@ static int process(const options *o, const char *in_name)
     }
     if (e != NC_OK) {
         if (o->mode == MODE_COMPRESS && o->floats && e == NC_ERR_ARG)
-            fail(shown, "%s", stream_why(s) ? stream_why(s) : codec_status_str(e));
+            fail(stream_why_shapes(s) ? o->shapes : shown, "%s",
+                 stream_why(s) ? stream_why(s) : codec_status_str(e));
         else
             fail(shown, "%s", codec_status_str(e));
         goto done;
