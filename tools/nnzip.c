@@ -19,7 +19,7 @@
 #include "nnzip.h"
 #include "stream_int.h"
 
-#define NNZIP_VERSION "0.1.0"
+#define NNZIP_VERSION NNZ_VERSION_STRING
 #define SUFFIX ".nnz"
 #define DEFAULT_LEVEL 5
 #define MAX_SETS 32
@@ -767,7 +767,7 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
             case 'F': o->floats = 1; break;
             case 'L': o->floats = 1; o->max_error = 0; break;
             case 'h': usage(stdout); return -1;
-            case 'V': printf("nnzip %s (.nnz format %u)\n", NNZIP_VERSION, FMT_VERSION); return -1;
+            case 'V': printf("nnzip %s (.nnz format %u; decodes formats %u and %u)\n", NNZIP_VERSION, FMT_VERSION_BLOCKS, FMT_VERSION, FMT_VERSION_BLOCKS); return -1;
             case 'o': case 'm': case 'T': case 'S': case 'M': case 'E': case 'H': case 'B':
             case 'G': {
                 const char *v = take_value(attached ? attached : f + 1, &i, argc, argv, a);
