@@ -49,7 +49,7 @@ size_t blk_head_write(uint8_t *out, const blk_head *b)
 {
     size_t n = put_varint(out, b->raw_len);
     out[n++] = b->kind;
-    if (b->kind == BLK_TEXT || b->kind == BLK_STORED_TEXT)
+    if (b->kind >= BLK_TEXT)
         n += put_varint(out + n, b->modelled_len);
     n += put_varint(out + n, b->payload_len);
     put32(out + n, b->crc);
@@ -85,9 +85,9 @@ nc_status blk_read(blk_head *b, size_t *used, uint64_t *total, uint32_t *crc, co
     if (pos >= len)
         return NC_ERR_TRUNCATED;
     b->kind = in[pos++];
-    if (b->kind > BLK_STORED_TEXT)
+    if (b->kind > BLK_TEXT_SAME)
         return NC_ERR_CORRUPT;
-    int text = b->kind == BLK_TEXT || b->kind == BLK_STORED_TEXT;
+    int text = b->kind >= BLK_TEXT;
     b->modelled_len = b->raw_len;
     if (text && (st = get_varint(&b->modelled_len, in, len, &pos)) != NC_OK)
         return st;

@@ -2,7 +2,7 @@
  * and blocks"). After the header come blocks, each one a block head and its payload, then an
  * end that gives the member's original size and checksum:
  *
- *   block := varint raw_len (>= 1), kind, [varint modelled_len: kinds 2, 3], varint payload_len,
+ *   block := varint raw_len (>= 1), kind, [varint modelled_len: kinds 2-4], varint payload_len,
  *            u32 crc32 of the block's original, payload
  *   end   := varint 0, u64 original size, u32 crc32 of the member's original
  *
@@ -20,6 +20,7 @@
 #define BLK_MODELLED 1u /* the model's coding of the original */
 #define BLK_TEXT 2u     /* the model's coding of the text transform of the original */
 #define BLK_STORED_TEXT 3u /* stored, the model having learned the transform of the original */
+#define BLK_TEXT_SAME 4u  /* as BLK_TEXT, with the dictionary of an earlier block of the member */
 #define BLK_HEAD_MAX 35u  /* varint 10 + kind 1 + varint 10 + varint 10 + crc 4 */
 #define BLK_END_SIZE 13u  /* varint 0 + u64 + u32 */
 #define BLK_SIZE_MAX (1u << 30) /* the largest block a member may declare */
@@ -27,7 +28,7 @@
 typedef struct blk_head {
     uint64_t raw_len;      /* 0: the member's end */
     uint8_t kind;
-    uint64_t modelled_len; /* BLK_TEXT, BLK_STORED_TEXT: bytes of the transformed stream the model codes */
+    uint64_t modelled_len; /* kinds 2-4: bytes of the transformed stream the model codes */
     uint64_t payload_len;
     uint32_t crc;
 } blk_head;

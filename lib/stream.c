@@ -79,6 +79,7 @@ struct nnz_stream {
     int finishing, finished;
     buf in, out;
     codec_session *sess;
+    xt_dict *xd;          /* the current member's text dictionary, once a block has made one */
     int in_member;
     uint64_t block;       /* the current member's block size */
     uint64_t member_bytes; /* original bytes of the current member so far */
@@ -230,6 +231,7 @@ void nnz_stream_free(nnz_stream *s)
     if (!s)
         return;
     codec_session_close(s->sess);
+    xt_dict_free(s->xd);
     if (s->set_copy)
         for (size_t i = 0; i < s->opt.n_set; i++)
             free(s->set_copy[i]);
@@ -275,6 +277,8 @@ static nc_status member_end(nnz_stream *s)
     blk_end_write(e, s->member_bytes, s->member_crc);
     codec_session_close(s->sess);
     s->sess = NULL;
+    xt_dict_free(s->xd);
+    s->xd = NULL;
     s->in_member = 0;
     s->members++;
     s->out_total += BLK_END_SIZE;
@@ -294,11 +298,12 @@ static nc_status encode_block(nnz_stream *s, int finishing)
     size_t plen = 0;
     if (st == NC_OK && s->sess) {
         uint64_t m = n;
+        int same = 0;
         if (!s->opt.no_transform)
-            st = xt_encode(&xt, &m, raw, n, codec_config_network(&s->cfg), NULL);
+            st = xt_encode_block(&s->xd, &xt, &m, &same, raw, n, codec_config_network(&s->cfg));
         if (st == NC_OK)
             st = codec_session_encode(s->sess, &payload, &plen, xt ? xt : raw, xt ? m : n);
-        b.kind = xt ? BLK_TEXT : BLK_MODELLED;
+        b.kind = !xt ? BLK_MODELLED : same ? BLK_TEXT_SAME : BLK_TEXT;
         b.modelled_len = m;
         b.payload_len = plen;
         if (plen >= n || s->test_store)
@@ -500,7 +505,7 @@ static nc_status block_sizes_ok(const nnz_stream *s, const blk_head *b)
     int stored = b->kind == BLK_STORED || b->kind == BLK_STORED_TEXT;
     if (s->cfg.id == MODEL_STORED && b->kind != BLK_STORED)
         return NC_ERR_CORRUPT;
-    if (b->kind == BLK_TEXT || b->kind == BLK_STORED_TEXT) {
+    if (b->kind >= BLK_TEXT) {
         if (b->raw_len > xt_max_expansion(b->modelled_len)
             || (!stored && b->modelled_len > codec_block_max_symbols(&s->cfg, b->payload_len)))
             return NC_ERR_CORRUPT;
@@ -531,8 +536,11 @@ static nc_status decode_block(nnz_stream *s, const blk_head *b, const uint8_t *p
         break;
     case BLK_STORED_TEXT: { /* the encoder's model learned the transform of these bytes */
         uint64_t m = 0;
+        int same;
         memcpy(dst, p, n);
-        if ((st = xt_encode(&mod, &m, dst, n, codec_config_network(&s->cfg), NULL)) == NC_OK)
+        /* the decoder's dictionary is the encoder's: the same call gives the same stream */
+        st = xt_encode_block(&s->xd, &mod, &m, &same, dst, n, codec_config_network(&s->cfg));
+        if (st == NC_OK)
             st = mod && m == b->modelled_len ? codec_session_learn(s->sess, mod, m) : NC_ERR_CORRUPT;
         break;
     }
@@ -540,12 +548,15 @@ static nc_status decode_block(nnz_stream *s, const blk_head *b, const uint8_t *p
         st = codec_session_decode(s->sess, dst, n, p, (size_t)b->payload_len);
         break;
     case BLK_TEXT:
+    case BLK_TEXT_SAME:
         if (!(mod = malloc((size_t)b->modelled_len))) {
             st = NC_ERR_NOMEM;
             break;
         }
         st = codec_session_decode(s->sess, mod, b->modelled_len, p, (size_t)b->payload_len);
-        if (st == NC_OK && (st = xt_decode(&text, b->raw_len, mod, b->modelled_len)) == NC_OK)
+        if (st == NC_OK
+            && (st = xt_decode_block(&s->xd, b->kind == BLK_TEXT_SAME, &text, b->raw_len, mod,
+                                     b->modelled_len)) == NC_OK)
             memcpy(dst, text, n);
         break;
     }
@@ -622,6 +633,8 @@ static nc_status decode_step(nnz_stream *s, int *progress, size_t *need)
             return NC_ERR_CHECKSUM;
         codec_session_close(s->sess);
         s->sess = NULL;
+        xt_dict_free(s->xd);
+        s->xd = NULL;
         s->in_member = 0;
         s->in.pos += used;
         s->in_total += used;
@@ -650,7 +663,7 @@ static nc_status decode_step(nnz_stream *s, int *progress, size_t *need)
     s->member_bytes += b.raw_len;
     s->mi.blocks++;
     s->mi.stored_blocks += b.kind == BLK_STORED || b.kind == BLK_STORED_TEXT;
-    s->mi.text_blocks += b.kind == BLK_TEXT || b.kind == BLK_STORED_TEXT;
+    s->mi.text_blocks += b.kind >= BLK_TEXT;
     s->mi.modelled += b.modelled_len;
     s->mi.packed += used + b.payload_len;
     s->in.pos += used + (size_t)b.payload_len;

@@ -283,3 +283,153 @@ uint64_t xt_max_expansion(uint64_t len)
 {
     return len > UINT64_MAX / XT_WORD_MAX ? UINT64_MAX : len * XT_WORD_MAX;
 }
+
+/* ---- a member's blocks: one dictionary for all of them ------------------------------------ */
+
+struct xt_dict {
+    xt_table t;   /* the first transformed block's table; words owned */
+    lookup l;
+};
+
+void xt_dict_free(xt_dict *d)
+{
+    if (!d)
+        return;
+    free(d->t.words);
+    free(d->l.slot);
+    free(d);
+}
+
+/* Keep the table of section s (its words move to the dictionary). */
+static nc_status dict_take(xt_dict **d, xt_section *s)
+{
+    xt_dict *x = calloc(1, sizeof *x);
+    if (!x)
+        return NC_ERR_NOMEM;
+    x->t = s->t;
+    s->t.words = NULL;
+    nc_status st = lookup_init(&x->l, &x->t);
+    if (st != NC_OK) {
+        xt_dict_free(x);
+        return st;
+    }
+    xt_dict_free(*d);
+    *d = x;
+    return NC_OK;
+}
+
+/* The runs-only section of a block that uses the member's dictionary. */
+static uint64_t runs_write(uint8_t *out, const xt_section *s)
+{
+    xt_section r = *s;
+    r.any_text = 0;
+    return xt_section_write(out, &r);
+}
+
+nc_status xt_encode_block(xt_dict **d, uint8_t **out, uint64_t *out_len, int *same,
+                          const uint8_t *in, uint64_t n, int network)
+{
+    *out = NULL;
+    *out_len = 0;
+    *same = 0;
+    if (!*d) { /* the member's first transformed block: as xt_encode, and keep its dictionary */
+        nc_status st = xt_encode(out, out_len, in, n, network, NULL);
+        if (st != NC_OK || !*out)
+            return st;
+        xt_section s;
+        uint64_t used;
+        if ((st = xt_section_read(&s, &used, *out, *out_len, n)) == NC_OK)
+            st = dict_take(d, &s);
+        xt_section_free(&s);
+        if (st != NC_OK) {
+            free(*out);
+            *out = NULL;
+            *out_len = 0;
+        }
+        return st;
+    }
+    xt_section s = { 0 };
+    nc_status st = xt_detect(&s.runs, &s.n_runs, in, n);
+    if (st != NC_OK)
+        return st;
+    uint64_t text = 0;
+    for (uint64_t i = 0; i < s.n_runs; i++)
+        text += s.runs[i].text ? s.runs[i].len : 0;
+    uint8_t *buf = text ? malloc(10 + 10 * s.n_runs + n + text) : NULL;
+    if (text && !buf)
+        st = NC_ERR_NOMEM;
+    if (buf) {
+        uint64_t len = runs_write(buf, &s), at = 0;
+        for (uint64_t i = 0; i < s.n_runs; at += s.runs[i].len, i++) {
+            if (s.runs[i].text) {
+                len += encode_run(buf + len, in + at, s.runs[i].len, &(*d)->l);
+            } else {
+                memcpy(buf + len, in + at, s.runs[i].len);
+                len += s.runs[i].len;
+            }
+        }
+        if (len + n / XT_GAIN < n) { /* the dictionary is paid for: any gain will do */
+            *out = buf;
+            *out_len = len;
+            *same = 1;
+            buf = NULL;
+        }
+    }
+    free(buf);
+    free(s.runs);
+    return st;
+}
+
+nc_status xt_decode_block(xt_dict **d, int same, uint8_t **dst, uint64_t n, const uint8_t *in,
+                          uint64_t len)
+{
+    if (!same) {
+        nc_status st = xt_decode(dst, n, in, len);
+        if (st != NC_OK)
+            return st;
+        xt_section s;
+        uint64_t used;
+        if ((st = xt_section_read(&s, &used, in, len, n)) == NC_OK)
+            st = s.any_text ? dict_take(d, &s) : NC_ERR_CORRUPT;
+        xt_section_free(&s);
+        if (st != NC_OK) {
+            free(*dst);
+            *dst = NULL;
+        }
+        return st;
+    }
+    *dst = NULL;
+    if (!*d)
+        return NC_ERR_CORRUPT; /* no earlier block of the member gave a dictionary */
+    xt_section s;
+    uint64_t pos;
+    nc_status st = xt_section_read_as(&s, &pos, in, len, n, 0); /* runs only */
+    if (st != NC_OK)
+        return st;
+    uint8_t *out = st == NC_OK && n <= SIZE_MAX ? malloc(n ? (size_t)n : 1) : NULL;
+    if (!out) {
+        xt_section_free(&s);
+        return NC_ERR_NOMEM;
+    }
+    uint64_t o = 0;
+    for (uint64_t i = 0; i < s.n_runs && st == NC_OK; i++) {
+        uint64_t limit = o + s.runs[i].len;
+        if (s.runs[i].text) {
+            st = decode_run(out, &o, limit, in, len, &pos, &(*d)->t);
+        } else if (s.runs[i].len > len - pos) {
+            st = NC_ERR_CORRUPT;
+        } else {
+            memcpy(out + o, in + pos, s.runs[i].len);
+            o = limit;
+            pos += s.runs[i].len;
+        }
+    }
+    if (st == NC_OK && pos != len)
+        st = NC_ERR_CORRUPT;
+    xt_section_free(&s);
+    if (st != NC_OK)
+        free(out);
+    else
+        *dst = out;
+    return st;
+}

@@ -43,6 +43,17 @@ nc_status xt_encode(uint8_t **out, uint64_t *out_len, const uint8_t *in, uint64_
  * bounds. */
 nc_status xt_decode(uint8_t **out, uint64_t n, const uint8_t *in, uint64_t len);
 
+/* A member's blocks share one dictionary: the first block the transform rewrites builds it
+ * and stores it in its section (as xt_encode); each later block's stream holds its run list
+ * only and codes its words with that dictionary (*same set). The decoder keeps the dictionary
+ * of the last block that stored one. *d starts NULL; free it with xt_dict_free. */
+typedef struct xt_dict xt_dict;
+nc_status xt_encode_block(xt_dict **d, uint8_t **out, uint64_t *out_len, int *same,
+                          const uint8_t *in, uint64_t n, int network);
+nc_status xt_decode_block(xt_dict **d, int same, uint8_t **dst, uint64_t n, const uint8_t *in,
+                          uint64_t len);
+void xt_dict_free(xt_dict *d); /* NULL is fine */
+
 /* Parse the section only (for nnzip -l); NC_ERR_CORRUPT when it is damaged. */
 nc_status xt_describe(xt_info *info, const uint8_t *in, uint64_t len);
 

@@ -47,6 +47,10 @@ uint64_t xt_section_write(uint8_t *out, const xt_section *s);
 nc_status xt_section_read(xt_section *s, uint64_t *used, const uint8_t *in, uint64_t len,
                           uint64_t n);
 void xt_section_free(xt_section *s);
+/* The same; table 0: a block that uses its member's dictionary has runs only (no code map, no
+ * words) even where runs are text. */
+nc_status xt_section_read_as(xt_section *s, uint64_t *used, const uint8_t *in, uint64_t len,
+                             uint64_t n, int table);
 
 /* xt_encode with the least text it rewrites (xt_encode: XT_MIN_TEXT). 0 (tests) rewrites
  * any text it detects, whether or not that pays. */

@@ -149,6 +149,12 @@ static nc_status read_words(xt_table *t, const uint8_t *in, uint64_t len, uint64
 nc_status xt_section_read(xt_section *s, uint64_t *used, const uint8_t *in, uint64_t len,
                           uint64_t n)
 {
+    return xt_section_read_as(s, used, in, len, n, 1);
+}
+
+nc_status xt_section_read_as(xt_section *s, uint64_t *used, const uint8_t *in, uint64_t len,
+                             uint64_t n, int table)
+{
     memset(s, 0, sizeof *s);
     uint64_t pos = 0, total = 0;
     int bad = 0;
@@ -171,7 +177,7 @@ nc_status xt_section_read(xt_section *s, uint64_t *used, const uint8_t *in, uint
         total += s->runs[i].len;
     }
     nc_status st = total == n || n == UINT64_MAX ? NC_OK : NC_ERR_CORRUPT;
-    if (st == NC_OK && s->any_text) {
+    if (st == NC_OK && s->any_text && table) {
         xt_table *t = &s->t;
         if (len - pos < 33) {
             st = NC_ERR_CORRUPT;
