@@ -19,7 +19,7 @@
 #include "nnzip.h"
 #include "stream_int.h"
 
-#define NNZIP_VERSION "0.1.0"
+#define NNZIP_VERSION NNZ_VERSION_STRING
 #define SUFFIX ".nnz"
 #define DEFAULT_LEVEL 5
 #define MAX_SETS 32
