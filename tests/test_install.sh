@@ -21,11 +21,13 @@ if ! command -v pkg-config >/dev/null; then
     echo "test_install: pkg-config not found: skipped"
     exit 77
 fi
-case "$libdir$bindir$mandir" in /*) echo "test_install: absolute install dirs: skipped"; exit 77 ;; esac
+case "$libdir$bindir$mandir" in
+    /*) echo "test_install: absolute install dirs: skipped"; exit 77 ;;
+esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnzip-install.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-prefix=$tmp/prefix
+prefix=$tmp/prefix lib=$tmp/prefix/$libdir
 if ! cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1; then
     cat "$tmp/install.log"
     bad "cmake --install"
@@ -37,23 +39,34 @@ for f in "$bindir/nnzip" include/nnzip.h "$libdir/libnnzip.a" "$libdir/libnnzip.
 done
 
 # Build from a copy in the temporary folder, so nothing can come from the source tree.
-export PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig
+export PKG_CONFIG_PATH=$lib/pkgconfig
 cp "$src/docs/example.c" "$tmp/"
 cd "$tmp" || exit 1
 version=$(pkg-config --modversion nnzip)
 cflags=$(pkg-config --cflags nnzip)
-case "$cflags" in *"$prefix"/include*) ok "pkg-config --cflags: $cflags" ;;
-                  *) bad "pkg-config --cflags does not name the installed tree: $cflags" ;; esac
+case "$cflags" in
+    *"$prefix"/include*) ok "pkg-config --cflags: $cflags" ;;
+    *) bad "pkg-config --cflags does not name the installed tree: $cflags" ;;
+esac
+out=
+compile() { # compile NAME ARGS...: example.c and ARGS into NAME, or show why not
+    local name=$1
+    shift
+    "$cc" -o "$name" example.c "$@" 2>cc.log && return
+    cat cc.log
+    return 1
+}
+runs() { # runs PROGRAM: it prints the library's version and succeeds
+    out=$("$1") && [ "${out#libnnzip "$version",}" != "$out" ]
+}
+
 # shellcheck disable=SC2046 # pkg-config's words are separate arguments
-if "$cc" -o example-shared example.c $(pkg-config --cflags --libs nnzip) 2>"$tmp/cc.log"; then
-    out=$(LD_LIBRARY_PATH=$prefix/$libdir ./example-shared) &&
-        [ "$(LD_LIBRARY_PATH=$prefix/$libdir ldd ./example-shared | grep -c "$prefix/$libdir/libnnzip.so.0")" = 1 ] &&
-        case "$out" in "libnnzip $version,"*) true ;; *) false ;; esac &&
-        ok "example against libnnzip.so: $(echo "$out" | tr '\n' ' ')" ||
-        bad "example against libnnzip.so: $out"
+if compile example-shared $(pkg-config --cflags --libs nnzip) &&
+   LD_LIBRARY_PATH=$lib ldd example-shared | grep -q "=> $lib/libnnzip.so.0 " &&
+   LD_LIBRARY_PATH=$lib runs ./example-shared; then
+    ok "example with libnnzip.so: $(echo "$out" | tr '\n' ' ')"
 else
-    cat "$tmp/cc.log"
-    bad "example does not build with pkg-config --cflags --libs nnzip"
+    bad "example with libnnzip.so (pkg-config --cflags --libs nnzip): ${out:-}"
 fi
 
 # Statically: libnnzip.a by name, plus what pkg-config --static adds (libm, pthreads). Another
@@ -63,24 +76,25 @@ printf '%s\n' '/* names used inside libnnzip: a program may have its own */' \
     'void mixer_new(void); void mixer_new(void) {}' 'int nc_expf = 1;' >collide.c
 static_libs=$(pkg-config --static --libs nnzip)
 static_libs=${static_libs/-lnnzip/-l:libnnzip.a}
+out=
 # shellcheck disable=SC2046,SC2086
-if "$cc" -o example-static example.c collide.c $(pkg-config --cflags nnzip) $static_libs 2>"$tmp/cc.log"; then
-    out=$(./example-static) && ! readelf -d example-static | grep -q 'NEEDED.*libnnzip' &&
-        ok "example against libnnzip.a (with clashing names beside it): $(echo "$out" | tr '\n' ' ')" ||
-        bad "example against libnnzip.a: $out"
+if compile example-static collide.c $(pkg-config --cflags nnzip) $static_libs &&
+   ! readelf -d example-static | grep -q 'NEEDED.*libnnzip' && runs ./example-static; then
+    ok "example with libnnzip.a, beside clashing names: $(echo "$out" | tr '\n' ' ')"
 else
-    cat "$tmp/cc.log"
-    bad "example does not link statically with $static_libs"
+    bad "example with libnnzip.a ($static_libs): $out"
 fi
 
-out=$("$prefix/$bindir/nnzip" --version) && [ "${out#nnzip "$version" }" != "$out" ] &&
+nnzip=$prefix/$bindir/nnzip
+out=$("$nnzip" --version) && [ "${out#nnzip "$version" }" != "$out" ] &&
     ok "installed nnzip --version: $out" || bad "installed nnzip --version: $out"
-echo "installed" | "$prefix/$bindir/nnzip" -1 -c | "$prefix/$bindir/nnzip" -dc | grep -qx installed &&
+echo "installed" | "$nnzip" -1 -c | "$nnzip" -dc | grep -qx installed &&
     ok "installed nnzip round trip" || bad "installed nnzip round trip"
 
 # The man page renders without a warning (groff -ww), where groff is installed.
 if command -v groff >/dev/null; then
-    groff -man -Tutf8 -ww -z "$prefix/$mandir/man1/nnzip.1" 2>"$tmp/groff.log" && [ ! -s "$tmp/groff.log" ] &&
-        ok "man page renders without warnings" || { cat "$tmp/groff.log"; bad "man page warnings"; }
+    page=$prefix/$mandir/man1/nnzip.1
+    groff -man -Tutf8 -ww -z "$page" 2>groff.log && [ ! -s groff.log ] &&
+        ok "man page renders without warnings" || { cat groff.log; bad "man page warnings"; }
 fi
 finish
