@@ -232,6 +232,30 @@ static nc_status decode_run(uint8_t *out, uint64_t *o, uint64_t limit, const uin
     return flag ? NC_ERR_CORRUPT : NC_OK;
 }
 
+/* Rebuild the runs of s into out from in[pos, len), text runs with table t; every byte of in
+ * must be used. */
+static nc_status decode_runs(uint8_t *out, const xt_section *s, const xt_table *t,
+                             const uint8_t *in, uint64_t len, uint64_t pos)
+{
+    nc_status st = NC_OK;
+    uint64_t o = 0;
+    for (uint64_t i = 0; i < s->n_runs && st == NC_OK; i++) {
+        uint64_t limit = o + s->runs[i].len;
+        if (s->runs[i].text) {
+            st = decode_run(out, &o, limit, in, len, &pos, t);
+        } else if (s->runs[i].len > len - pos) {
+            st = NC_ERR_CORRUPT;
+        } else {
+            memcpy(out + o, in + pos, s->runs[i].len);
+            o = limit;
+            pos += s->runs[i].len;
+        }
+    }
+    if (st == NC_OK && pos != len)
+        st = NC_ERR_CORRUPT; /* bytes after the last run */
+    return st;
+}
+
 nc_status xt_decode(uint8_t **dst, uint64_t n, const uint8_t *in, uint64_t len)
 {
     *dst = NULL;
@@ -245,21 +269,7 @@ nc_status xt_decode(uint8_t **dst, uint64_t n, const uint8_t *in, uint64_t len)
         xt_section_free(&s);
         return NC_ERR_NOMEM;
     }
-    uint64_t o = 0;
-    for (uint64_t i = 0; i < s.n_runs && st == NC_OK; i++) {
-        uint64_t limit = o + s.runs[i].len;
-        if (s.runs[i].text) {
-            st = decode_run(out, &o, limit, in, len, &pos, &s.t);
-        } else if (s.runs[i].len > len - pos) {
-            st = NC_ERR_CORRUPT;
-        } else {
-            memcpy(out + o, in + pos, s.runs[i].len);
-            o = limit;
-            pos += s.runs[i].len;
-        }
-    }
-    if (st == NC_OK && pos != len)
-        st = NC_ERR_CORRUPT; /* bytes after the last run */
+    st = decode_runs(out, &s, &s.t, in, len, pos);
     xt_section_free(&s);
     if (st != NC_OK)
         free(out);
@@ -411,21 +421,7 @@ nc_status xt_decode_block(xt_dict **d, int same, uint8_t **dst, uint64_t n, cons
         xt_section_free(&s);
         return NC_ERR_NOMEM;
     }
-    uint64_t o = 0;
-    for (uint64_t i = 0; i < s.n_runs && st == NC_OK; i++) {
-        uint64_t limit = o + s.runs[i].len;
-        if (s.runs[i].text) {
-            st = decode_run(out, &o, limit, in, len, &pos, &(*d)->t);
-        } else if (s.runs[i].len > len - pos) {
-            st = NC_ERR_CORRUPT;
-        } else {
-            memcpy(out + o, in + pos, s.runs[i].len);
-            o = limit;
-            pos += s.runs[i].len;
-        }
-    }
-    if (st == NC_OK && pos != len)
-        st = NC_ERR_CORRUPT;
+    st = decode_runs(out, &s, &(*d)->t, in, len, pos);
     xt_section_free(&s);
     if (st != NC_OK)
         free(out);
