@@ -102,6 +102,31 @@ static uint64_t encode_run(uint8_t *out, const uint8_t *p, uint64_t len, const l
     return n;
 }
 
+/* Original bytes in the text runs of s. */
+static uint64_t text_bytes(const xt_section *s)
+{
+    uint64_t text = 0;
+    for (uint64_t i = 0; i < s->n_runs; i++)
+        text += s->runs[i].text ? s->runs[i].len : 0;
+    return text;
+}
+
+/* Every run of s rewritten into out (text runs through l's dictionary, others copied); returns
+ * the bytes written. */
+static uint64_t encode_runs(uint8_t *out, const xt_section *s, const uint8_t *in, const lookup *l)
+{
+    uint64_t len = 0, at = 0;
+    for (uint64_t i = 0; i < s->n_runs; at += s->runs[i].len, i++) {
+        if (s->runs[i].text) {
+            len += encode_run(out + len, in + at, s->runs[i].len, l);
+        } else {
+            memcpy(out + len, in + at, s->runs[i].len);
+            len += s->runs[i].len;
+        }
+    }
+    return len;
+}
+
 static void fill_info(xt_info *info, const xt_section *s, uint64_t section_bytes)
 {
     if (!info)
@@ -137,9 +162,7 @@ nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, ui
     nc_status st = xt_detect(&s.runs, &s.n_runs, in, n);
     if (st != NC_OK)
         return st;
-    uint64_t text = 0;
-    for (uint64_t i = 0; i < s.n_runs; i++)
-        text += s.runs[i].text ? s.runs[i].len : 0;
+    uint64_t text = text_bytes(&s);
     uint8_t map[32];
     uint32_t codes = text && text >= min_text ? xt_pick_codes(map, in, s.runs, s.n_runs) : 0;
     if (codes < 3) { /* no text, too little, or no byte values to spare */
@@ -156,15 +179,8 @@ nc_status xt_encode_with(uint8_t **out, uint64_t *out_len, const uint8_t *in, ui
     if (st == NC_OK && !(buf = malloc(bound)))
         st = NC_ERR_NOMEM;
     if (st == NC_OK) {
-        uint64_t len = xt_section_write(buf, &s), section = len, at = 0;
-        for (uint64_t i = 0; i < s.n_runs; at += s.runs[i].len, i++) {
-            if (s.runs[i].text) {
-                len += encode_run(buf + len, in + at, s.runs[i].len, &l);
-            } else {
-                memcpy(buf + len, in + at, s.runs[i].len);
-                len += s.runs[i].len;
-            }
-        }
+        uint64_t section = xt_section_write(buf, &s);
+        uint64_t len = section + encode_runs(buf + section, &s, in, &l);
         fill_info(info, &s, section);
         if (min_text == 0 || (len + n / XT_GAIN < n && n - len >= XT_SECTION_GAIN * section)) {
             *out = buf;
@@ -362,22 +378,13 @@ nc_status xt_encode_block(xt_dict **d, uint8_t **out, uint64_t *out_len, int *sa
     nc_status st = xt_detect(&s.runs, &s.n_runs, in, n);
     if (st != NC_OK)
         return st;
-    uint64_t text = 0;
-    for (uint64_t i = 0; i < s.n_runs; i++)
-        text += s.runs[i].text ? s.runs[i].len : 0;
+    uint64_t text = text_bytes(&s);
     uint8_t *buf = text ? malloc(10 + 10 * s.n_runs + n + text) : NULL;
     if (text && !buf)
         st = NC_ERR_NOMEM;
     if (buf) {
-        uint64_t len = runs_write(buf, &s), at = 0;
-        for (uint64_t i = 0; i < s.n_runs; at += s.runs[i].len, i++) {
-            if (s.runs[i].text) {
-                len += encode_run(buf + len, in + at, s.runs[i].len, &(*d)->l);
-            } else {
-                memcpy(buf + len, in + at, s.runs[i].len);
-                len += s.runs[i].len;
-            }
-        }
+        uint64_t len = runs_write(buf, &s);
+        len += encode_runs(buf + len, &s, in, &(*d)->l);
         if (len + n / XT_GAIN < n) { /* the dictionary is paid for: any gain will do */
             *out = buf;
             *out_len = len;
