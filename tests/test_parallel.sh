@@ -91,8 +91,11 @@ check "an empty file: one empty member, as nnzip -c writes" sh -c "'$BIN' -q -c 
 
 # 6. Hosts: --sshlogin with a stand-in for ssh (runs the command here, as sshd would), so the
 # remote path (command quoting, data through ssh's standard input and output) runs everywhere.
+# sshd always sets SHELL (the login shell), and parallel's remote wrapper runs the job with it:
+# without it the job prints nothing (CI runs with SHELL unset), so the stand-in sets it too.
 cat >fakessh <<'EOF'
 #!/bin/sh
+export SHELL=/bin/sh
 echo "$*" | cut -c1-60 >>fakessh.log
 while [ $# -gt 0 ]; do case $1 in -o|-l|-p) shift 2 ;; -*) shift ;; *) break ;; esac; done
 shift; [ "${1-}" = -- ] && shift
