@@ -5,7 +5,7 @@
 # Usage: test_big.sh NNZIP
 set -u
 BIN=$(realpath "$1")
-WORK=$(mktemp -d)
+WORK=$(mktemp -d) || exit 1 # (an empty WORK would make `cd` stay here and the test write into the tree)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 SIZE=$((4 * 1024 * 1024 * 1024 + 123457)) # past 2^32, not a multiple of a block

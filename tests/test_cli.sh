@@ -6,7 +6,7 @@ set -u
 BIN=$(realpath "$1")
 DATA=$(realpath "$2")
 FCHECK=$(realpath "${3:-$(dirname "$BIN")/nnzip-fcheck}")
-WORK=$(mktemp -d)
+WORK=$(mktemp -d) || exit 1 # (an empty WORK would make `cd` stay here and the test write into the tree)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 # File handling does not depend on the model: most checks run the fast order2 model through a

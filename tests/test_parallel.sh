@@ -13,7 +13,7 @@ shift 2
 FILES=()
 for f in "$@"; do FILES+=("$(realpath "$f")"); done
 command -v parallel >/dev/null || { echo "test_parallel: no GNU parallel (Debian: parallel): skipped"; exit 77; }
-WORK=$(mktemp -d)
+WORK=$(mktemp -d) || exit 1 # (an empty WORK would make `cd` stay here and the test write into the tree)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 pass=0 fail=0

@@ -205,12 +205,17 @@ static unsigned long long mib_up(uint64_t bytes)
     return (unsigned long long)((bytes + 1048575) / 1048576);
 }
 
-static void list_sizes(uint64_t orig, uint64_t packed, uint32_t crc)
+/* crc: the member's CRC-32, or NULL for the totals of several members (their CRCs do not add
+ * up to the whole's, and -l decodes nothing to compute it) */
+static void list_sizes(uint64_t orig, uint64_t packed, const uint32_t *crc)
 {
-    printf("  original %llu bytes, compressed %llu bytes, ratio %.3f, %.3f bits per byte, crc32 %08x\n",
+    printf("  original %llu bytes, compressed %llu bytes, ratio %.3f, %.3f bits per byte",
            (unsigned long long)orig, (unsigned long long)packed,
            orig && packed ? (double)orig / (double)packed : 0.0,
-           orig ? 8.0 * (double)packed / (double)orig : 0.0, crc);
+           orig ? 8.0 * (double)packed / (double)orig : 0.0);
+    if (crc)
+        printf(", crc32 %08x", *crc);
+    printf("\n");
 }
 
 static void list_float(const member_info *mi)
@@ -253,7 +258,7 @@ static void list_member(void *ctx, const member_info *mi)
     printf(" member %llu\n", (unsigned long long)l->members);
     if (h->model_id == MODEL_FLOAT) {
         list_float(mi);
-        list_sizes(mi->orig, mi->packed, mi->crc);
+        list_sizes(mi->orig, mi->packed, &mi->crc);
         return;
     }
     const model_ops *ops = h->model_id == MODEL_STORED ? NULL : model_find_id(h->model_id);
@@ -312,7 +317,7 @@ static void list_member(void *ctx, const member_info *mi)
             printf(" key%u=%u", h->params[i].key, h->params[i].value);
     }
     printf("\n");
-    list_sizes(mi->orig, mi->packed, mi->crc);
+    list_sizes(mi->orig, mi->packed, &mi->crc);
 }
 
 /* The tensor list of --shapes, read whole (a pipe too): 0, or 1 after an error line. */
@@ -539,7 +544,7 @@ static int process(const options *o, const char *in_name)
     if (o->mode == MODE_LIST) {
         if (li.members > 1) {
             printf(" %llu members in all\n", (unsigned long long)li.members);
-            list_sizes(li.orig, li.packed, 0);
+            list_sizes(li.orig, li.packed, NULL);
         }
         rc = 0;
         goto done;
