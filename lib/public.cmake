@@ -20,9 +20,15 @@ add_custom_command(OUTPUT ${nnz_object}
   COMMENT "Combining libnnzip's objects into libnnzip.o (only nnz_* global)"
   VERBATIM)
 set_source_files_properties(${nnz_object} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
+# Both libraries use that object. Left to themselves, the two targets would each run the
+# command, and under make -j the runs raced on libnnzip.o.tmp ("objcopy: file format not
+# recognized", about one build in six after a change to nc). One target makes it, both wait.
+add_custom_target(nnzip_object DEPENDS ${nnz_object})
 
 add_library(nnzip_static STATIC ${nnz_object})
 add_library(nnzip_shared SHARED ${nnz_object})
+add_dependencies(nnzip_static nnzip_object)
+add_dependencies(nnzip_shared nnzip_object)
 set_target_properties(nnzip_static nnzip_shared PROPERTIES OUTPUT_NAME nnzip LINKER_LANGUAGE C)
 set_target_properties(nnzip_shared PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 target_link_libraries(nnzip_shared PRIVATE m Threads::Threads)

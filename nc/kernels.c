@@ -2,8 +2,16 @@
 #include "nc/nc.h"
 
 #define REF_ENTRY(ret, name, params) .name = name##_ref,
+#if defined(__x86_64__) || defined(__i386__)
 #define AVX2_ENTRY(ret, name, params) .name = name##_avx2,
 #define AVX512_ENTRY(ret, name, params) .name = name##_avx512,
+#else
+/* Not x86: the _avx2/_avx512 kernels are not compiled (kernels_avx2.c, math_avx2.c, ... are
+ * empty there). nc_isa_supported() never reports those ISAs, so the rows are never selected;
+ * they hold the _ref kernels so that a table lookup by ISA still gives a working function. */
+#define AVX2_ENTRY REF_ENTRY
+#define AVX512_ENTRY REF_ENTRY
+#endif
 
 static const nc_kernel_table tables[NC_ISA_COUNT] = {
     [NC_ISA_REF] = { NC_KERNELS(REF_ENTRY) },

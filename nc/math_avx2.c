@@ -3,10 +3,12 @@
  * The lane bodies are in math_template.h; this file only maps its vocabulary onto AVX2
  * intrinsics. Each mapping is exact: _mm256_fmadd_ps is fmaf, add/sub/mul/div are the IEEE
  * operations, _CMP_*_OQ compares are C's comparisons (false on NaN), blendv is a select. */
-#include <immintrin.h>
 #include <math.h>
 
 #include "nc/nc.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 
 #define V __m256
 #define VI __m256i
@@ -41,3 +43,9 @@
 #define vi_as_f(a) _mm256_castsi256_ps(a)
 
 #include "math_template.h"
+
+#else
+/* Not x86: the portable _ref functions (math.c) are the only ones; this file compiles to
+ * nothing and the dispatch tables (kernels.c) hold _ref in the avx2 row. */
+typedef int nc_math_avx2_unused;
+#endif

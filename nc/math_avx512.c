@@ -4,10 +4,12 @@
  * on every machine); this file only maps its vocabulary onto AVX-512F intrinsics. Compares give
  * mask registers and _mm512_mask_blend_ps(m, f, t) takes t where m is set. All operations use
  * the default rounding (nearest even), never embedded rounding or approximations. */
-#include <immintrin.h>
 #include <math.h>
 
 #include "nc/nc.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 
 #define V __m512
 #define VI __m512i
@@ -42,3 +44,9 @@
 #define vi_as_f(a) _mm512_castsi512_ps(a)
 
 #include "math_template.h"
+
+#else
+/* Not x86: the portable _ref functions (math.c) are the only ones; this file compiles to
+ * nothing and the dispatch tables (kernels.c) hold _ref in the avx512 row. */
+typedef int nc_math_avx512_unused;
+#endif

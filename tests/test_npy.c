@@ -331,8 +331,8 @@ static void test_npy_bad(void)
         "['descr', '<f4']",
         "x{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }",
         "{'descr': '<\n4', 'fortran_order': False, 'shape': (2, 3, 4), }",
-        "{'descr': [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]], 'fortran_order': False, "
-        "'shape': (), }",
+        ("{'descr': [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]], 'fortran_order': False, "
+         "'shape': (), }"), /* one string (parenthesised: clang's -Wstring-concatenation) */
         "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -132,11 +132,11 @@ static void test_cases(void)
     b.len = 0;
     /* One very long word (beyond XT_WORD_MAX and beyond a chunk), and no words at all. */
     for (int i = 0; i < 100000; i++)
-        put(&b, "abcdefghij" + i % 10, 1);
+        put(&b, &"abcdefghij"[i % 10], 1);
     round_trip(b.p, b.len, "one long word");
     b.len = 0;
     for (int i = 0; i < 50000; i++)
-        put(&b, "0123456789 .,\n" + i % 14, 1);
+        put(&b, &"0123456789 .,\n"[i % 14], 1);
     CHECK_MSG(round_trip(b.p, b.len, "no words") == 0, "a text without letters is not rewritten");
     CHECK(round_trip(b.p, 0, "empty") == 0);
     uint8_t *x = NULL;

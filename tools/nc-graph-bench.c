@@ -302,7 +302,7 @@ int main(int argc, char **argv)
     int runs = 3, reps = 7;
     double wait_idle = 0;
     int threads = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* options come in pairs: name, value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             goto usage;
@@ -328,7 +328,6 @@ int main(int argc, char **argv)
             wait_idle = atof(v);
         else
             goto usage;
-        i++;
     }
     if (!m.S || !m.T || !m.L || !m.H || !m.E || runs < 1 || reps < 1 || m.T > 32768 ||
         threads < 1 || threads > NC_POOL_MAX_THREADS)

@@ -45,8 +45,9 @@ typedef struct options {
 static const char *prog = "nnzip";
 static int quiet; /* -q: no warnings (errors are still reported) */
 
-/* One line on stderr: "nnzip: NAME: reason". */
-static void fail(const char *name, const char *fmt, ...)
+/* One line on stderr: "nnzip: NAME: reason". The format attribute lets the compiler check
+ * every caller's arguments (and -Wformat-nonliteral accept the vfprintf below). */
+__attribute__((format(printf, 2, 3))) static void fail(const char *name, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
