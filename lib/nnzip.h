@@ -100,10 +100,15 @@ typedef struct nnz_options {
 
 NNZ_API void nnz_options_init(nnz_options *o);
 
-/* The most bytes nnz_compress can write for n bytes of input (whatever the options). */
+/* The most bytes nnz_compress can write for n bytes of input in one block and one member (the
+ * defaults: block_size 0 or >= n, member_size 0), whatever the model and level. Smaller blocks
+ * and members add their framing: in b blocks and m members, at most
+ * n + 431 m + 35 (b + m) bytes (a header of at most 418 bytes and an end of 13 per member, a
+ * block head of at most 35 per block; a member's end also ends a block). */
 NNZ_API uint64_t nnz_compress_bound(uint64_t n);
 
-/* Compress the n bytes at src into dst (cap bytes; nnz_compress_bound(n) always suffices).
+/* Compress the n bytes at src into dst (cap bytes; nnz_compress_bound(n) suffices for the
+ * default block and member sizes).
  * On NNZ_OK *dst_len is the size written; NNZ_ERR_SPACE if cap is too small. o may be NULL
  * (defaults). */
 NNZ_API nnz_status nnz_compress(void *dst, size_t cap, size_t *dst_len, const void *src, size_t n,
