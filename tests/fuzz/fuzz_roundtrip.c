@@ -19,7 +19,8 @@
  * The input:
  *   byte 0  the model: MODELS[b % 8];
  *   byte 1  the level, 1 + b % 9;
- *   byte 2  bits 0-2 the block size (BLOCKS[]), bits 3-5 the member size (MEMBERS[]), bit 6
+ *   byte 2  bits 0-2 the block size (BLOCKS[]), bits 3-5 the member size (MEMBERS[], raised
+ *           so that there are at most 8 members, each of which opens a model anew), bit 6
  *           no text transform, bit 7 threads = 2 (which never changes the output);
  *   byte 3  the chunking of the streams (push sizes CHUNKS[b & 7], pull sizes PULLS[b >> 3 & 3],
  *           the pattern's phase b >> 6);
@@ -316,7 +317,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.set = set_ptr;
     o.n_set = n_set;
     o.block_size = BLOCKS[box & 7] ? BLOCKS[box & 7] : n ? n : 1;
+    /* at most 8 members: each opens its model anew, which costs more than a small input */
     o.member_size = MEMBERS[box >> 3 & 7];
+    if (o.member_size && o.member_size < (n + 7) / 8)
+        o.member_size = (n + 7) / 8;
     o.no_transform = box >> 6 & 1;
     o.threads = box & 0x80 ? 2 : 1;
 
