@@ -59,8 +59,9 @@ static nc_status run(nnz_stream *s, uint8_t *dst, size_t cap, size_t *dst_len, c
         else if (!finished && (finished = 1))
             st = (nc_status)nnz_stream_finish(s);
         done += used;
+        /* dst is NULL for nnz_decoded_size, and NULL + 0 is undefined */
         if (st == NC_OK)
-            st = (nc_status)nnz_stream_pull(s, dst + len, cap - len, &got);
+            st = (nc_status)nnz_stream_pull(s, dst ? dst + len : NULL, cap - len, &got);
         len += got;
         if (st == NC_OK && len == cap && !nnz_stream_done(s)) {
             uint8_t probe;

@@ -100,10 +100,16 @@ typedef struct nnz_options {
 
 NNZ_API void nnz_options_init(nnz_options *o);
 
-/* The most bytes nnz_compress can write for n bytes of input (whatever the options). */
+/* The most bytes nnz_compress can write for n bytes of input in one block and one member (the
+ * defaults: block_size 0 or >= n, member_size 0), whatever the model and level. Smaller blocks
+ * and members add their framing: with b = ceil(n / block_size) and m = ceil(n / member_size)
+ * (1 without members), at most n + 431 m + 35 (b + m) bytes (per member a header of at most
+ * 418 bytes and an end of 13; per block a head of at most 35, and a member's end may cut one
+ * block in two). */
 NNZ_API uint64_t nnz_compress_bound(uint64_t n);
 
-/* Compress the n bytes at src into dst (cap bytes; nnz_compress_bound(n) always suffices).
+/* Compress the n bytes at src into dst (cap bytes; nnz_compress_bound(n) suffices for the
+ * default block and member sizes).
  * On NNZ_OK *dst_len is the size written; NNZ_ERR_SPACE if cap is too small. o may be NULL
  * (defaults). */
 NNZ_API nnz_status nnz_compress(void *dst, size_t cap, size_t *dst_len, const void *src, size_t n,

@@ -62,6 +62,13 @@ static size_t buf_avail(const buf *b)
     return b->len - b->pos;
 }
 
+/* The first live byte. Before anything was put, p is NULL, and NULL + 0 is undefined in C
+ * (clang's UBSan reports it on a decoder's first push, before it holds any input). */
+static uint8_t *buf_live(const buf *b)
+{
+    return b->p ? b->p + b->pos : NULL;
+}
+
 enum dstate { D_HEADER, D_BLOCK };
 
 struct nnz_stream {
@@ -291,7 +298,7 @@ static nc_status member_end(nnz_stream *s)
 static nc_status encode_block(nnz_stream *s, int finishing)
 {
     nc_status st = s->in_member ? NC_OK : member_begin(s);
-    const uint8_t *raw = s->in.p + s->in.pos;
+    const uint8_t *raw = buf_live(&s->in);
     uint64_t n = buf_avail(&s->in);
     blk_head b = { .raw_len = n, .kind = BLK_STORED, .crc = crc32_update(0, raw, (size_t)n) };
     uint8_t *xt = NULL, *payload = NULL;
@@ -390,7 +397,7 @@ static nc_status encode_floats(nnz_stream *s)
     fl_tensor *t = NULL;
     uint32_t nt = 0;
     const char *why = NULL;
-    const uint8_t *in = s->in.p + s->in.pos;
+    const uint8_t *in = buf_live(&s->in);
     size_t n = buf_avail(&s->in);
     nc_status st = NC_OK;
     if (s->opt.shapes_json) {
@@ -576,7 +583,7 @@ static nc_status decode_block(nnz_stream *s, const blk_head *b, const uint8_t *p
  * input (then *need is a lower bound of the bytes it wants in all), or an error. */
 static nc_status decode_step(nnz_stream *s, int *progress, size_t *need)
 {
-    const uint8_t *p = s->in.p + s->in.pos;
+    const uint8_t *p = buf_live(&s->in);
     size_t avail = buf_avail(&s->in), used = 0;
     nc_status st;
     *progress = 0;

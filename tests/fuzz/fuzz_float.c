@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "decode_once.h"
 #include "float/fcodec.h"
+#include "float/npy.h"
 #include "float/quant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -147,8 +148,16 @@ static void round_trip(const uint8_t *data, size_t size)
     uint8_t *f = NULL, *dec = NULL;
     size_t fl = 0;
     const char *why = NULL;
-    if (fl_compress(&f, &fl, in, len, &fo, &opts, &why) != NC_OK)
-        abort(); /* every input built here is one the encoder takes */
+    nc_status st = fl_compress(&f, &fl, in, len, &fo, &opts, &why);
+    /* A raw array that begins with the .npy magic is read as a .npy file (the float mode
+     * tells the two apart by it), which the encoder may refuse; every other input built here
+     * is one the encoder takes. */
+    if (st == NC_ERR_ARG && !(opt & 16) && npy_is_npy(in, len)) {
+        free(arr);
+        return;
+    }
+    if (st != NC_OK)
+        abort();
     if (opt & 128) {
         uint8_t *f2 = NULL;
         size_t fl2 = 0;
