@@ -269,6 +269,12 @@ if want calls; then
         clean_fail $what force 1 "$out: Input/output error" "$P" NNZ_FAULT_CALL=rename:0
         # no hard links (vfat: EPERM): the named file is renamed into place instead
         clean_ok $what rm NNZIP_NO_TMPFILE=1 "$P" NNZ_FAULT_CALL=link:0 NNZ_FAULT_ERRNO=EPERM
+        # no /proc and no privilege for AT_EMPTY_PATH: the unnamed file cannot be named, so its
+        # contents go to a named one (a fault that once published an empty file and, with --rm,
+        # removed the input)
+        for mode in plain rm force; do
+            clean_ok $what $mode "$P" NNZ_FAULT_CALL=linkat:0 NNZ_FAULT_ERRNO=ENOENT
+        done
         # interrupted and short reads and writes: retried, the same bytes
         clean_ok $what rm "$P" NNZ_FAULT_EINTR=1
         # the input cannot be read after N bytes

@@ -192,7 +192,8 @@ int out_open(out_file *of, const char *path, int overwrite)
         return -1;
     }
     if (use_tmpfile()) {
-        of->fd = open(of->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        /* readable too: if it cannot be named at the end, out_commit copies it */
+        of->fd = open(of->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (of->fd >= 0)
             return 0;
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
@@ -293,6 +294,30 @@ static void sync_dir(const char *dir)
     }
 }
 
+/* Copy the whole of file from (read from its start) to the end of file to. */
+static int copy_file(int to, int from)
+{
+    enum { BUF = 1 << 16 };
+    uint8_t *buf = malloc(BUF);
+    if (!buf)
+        return -1;
+    int r = 0;
+    for (off_t off = 0;;) {
+        ssize_t n = pread(from, buf, BUF, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || write_fd(to, buf, (size_t)n) != 0) {
+            r = n == 0 ? 0 : -1;
+            break;
+        }
+        off += n;
+    }
+    int e = errno;
+    free(buf);
+    errno = e;
+    return r;
+}
+
 int out_write(out_file *of, const uint8_t *data, size_t len)
 {
     return write_fd(of->fd, data, len);
@@ -304,11 +329,15 @@ int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat 
     if (ok && !of->named && publish_unnamed(of) != 0) {
         e = errno;
         ok = 0;
-        if (e != EEXIST) { /* the file system cannot name the unnamed file: write a named one */
-            close(of->fd);
+        if (e != EEXIST) { /* the unnamed file cannot be named (no /proc, no privilege for
+                              * AT_EMPTY_PATH): copy what it holds -- everything out_write
+                              * streamed into it, and data -- into a named one */
+            int unnamed = of->fd;
             of->fd = -1;
-            ok = open_named(of) == 0 && write_contents(of->fd, data, len, src, sync) == 0;
+            ok = open_named(of) == 0 && copy_file(of->fd, unnamed) == 0
+                 && write_contents(of->fd, NULL, 0, src, sync) == 0;
             e = errno;
+            close(unnamed);
         }
     }
     if (of->fd >= 0 && close(of->fd) != 0 && ok) {
