@@ -259,6 +259,10 @@ if want calls; then
         # the calls that make the output durable and give it its name fail
         clean_fail $what rm 0 "$out: Input/output error" "$P" NNZ_FAULT_CALL=fsync
         clean_fail $what rm 1 "$out: Input/output error" "$P" NNZ_FAULT_CALL=fsync
+        # close reports a delayed write error (NFS, FUSE): also after the unnamed file got its name
+        for mode in plain rm force; do
+            clean_fail $what $mode 0 "$out: Input/output error" "$P" NNZ_FAULT_CALL=close
+        done
         clean_fail $what rm 1 "$out: Input/output error" "$P" NNZ_FAULT_CALL=close
         clean_fail $what plain 0 "$out: Operation not permitted" "$P" NNZ_FAULT_CALL=fchmod NNZ_FAULT_ERRNO=EPERM
         clean_fail $what plain 0 "$out: Operation not permitted" "$P" NNZ_FAULT_CALL=futimens NNZ_FAULT_ERRNO=EPERM

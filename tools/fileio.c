@@ -257,9 +257,9 @@ static int link_unnamed(int fd, const char *to)
 }
 
 /* Name the unnamed file: directly when nothing may be replaced (link fails on an existing
- * name); else under a short temporary name renamed over the old file, so no reader ever sees
- * a partial file. A SIGKILL in that window of two system calls is the only way to leave the
- * temporary name behind. */
+ * name); else under a short temporary name, which makes it a named temporary file that
+ * out_commit closes and renames over the old file, so no reader ever sees a partial file. A
+ * SIGKILL between the link and the rename is the only way to leave the temporary name behind. */
 static int publish_unnamed(out_file *of)
 {
     if (!of->overwrite)
@@ -267,21 +267,14 @@ static int publish_unnamed(out_file *of)
     for (unsigned k = 0;; k++) {
         snprintf(tmp_path, sizeof tmp_path, "%s/" TMP_NAME "%ld-%u", of->dir, (long)getpid(), k);
         tmp_active = 1;
-        if (link_unnamed(of->fd, tmp_path) == 0)
-            break;
+        if (link_unnamed(of->fd, tmp_path) == 0) {
+            of->named = 1;
+            return 0;
+        }
         tmp_active = 0;
         if (errno != EEXIST || k == 100)
             return -1;
     }
-    if (rename(tmp_path, of->path) != 0) {
-        int e = errno;
-        unlink(tmp_path);
-        tmp_active = 0;
-        errno = e;
-        return -1;
-    }
-    tmp_active = 0;
-    return 0;
 }
 
 /* After --rm's fsync of the file, its name must be durable too before the input goes. */
@@ -340,9 +333,12 @@ int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat 
             close(unnamed);
         }
     }
+    int linked = ok && !of->named; /* the unnamed file has its final name already */
     if (of->fd >= 0 && close(of->fd) != 0 && ok) {
         ok = 0;
         e = errno;
+        if (linked) /* a delayed write error (NFS, FUSE): the name link gave us goes again */
+            unlink(of->path);
     }
     of->fd = -1;
     if (ok && of->named && publish_named(of->path, of->overwrite) != 0) {
