@@ -303,6 +303,9 @@ fi
 if want stdout; then
     expect_error "compress -c to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' ${ARGS[*]} -c k.orig >/dev/full"
     expect_error "decompress -c to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' -d -c k.nnz.ref >/dev/full"
+    expect_error "-l to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' -l k.nnz.ref >/dev/full"
+    expect_error "--version to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' --version >/dev/full"
+    expect_error "--help to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' --help >/dev/full"
     check "-t writes nothing: /dev/full is no error" sh -c "'$BIN' -t k.nnz.ref >/dev/full"
     lap "standard output: done"
 fi

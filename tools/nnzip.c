@@ -795,6 +795,17 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
     return 0;
 }
 
+/* What went to standard output through stdio (-l, --help, --version) is written at the end: a
+ * full disk there must be an error too, not a silent exit 0. 1 if it all went out. */
+static int stdout_flushed(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 1;
+    fail("(stdout)", "%s", errno ? strerror(errno) : "write error");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options o = { .mode = MODE_COMPRESS, .verbosity = 1, .level = DEFAULT_LEVEL, .threads = 1,
@@ -806,7 +817,7 @@ int main(int argc, char **argv)
     int r = parse_args(&o, argc, argv, &files, &n_files);
     if (r != 0) {
         free(files);
-        return r < 0 ? 0 : 1;
+        return r < 0 && stdout_flushed() ? 0 : 1;
     }
     if (n_files == 0)
         files[n_files++] = "-";
@@ -834,5 +845,7 @@ int main(int argc, char **argv)
             status = s;
     }
     free(files);
+    if (!stdout_flushed())
+        status = 1;
     return status;
 }
