@@ -307,7 +307,17 @@ if want stdout; then
     expect_error "--version to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' --version >/dev/full"
     expect_error "--help to /dev/full" "(stdout): No space left on device" sh -c "'$BIN' --help >/dev/full"
     check "-t writes nothing: /dev/full is no error" sh -c "'$BIN' -t k.nnz.ref >/dev/full"
-    lap "standard output: done"
+    # -f -o onto a FIFO or a device: the output would replace it (as root, /dev/null itself)
+    mkfifo fifo-out
+    expect_error "-f -o a FIFO" "fifo-out: not a regular file: refusing to replace it (use -c to write into it)" \
+        "$BIN" -q -f -o fifo-out k.orig
+    check "-f -o a FIFO: it is still one" test -p fifo-out
+    if mknod null-out c 1 3 2>/dev/null; then
+        expect_error "-f -o a device" "null-out: not a regular file: refusing.*" "$BIN" -q -d -f -o null-out k.nnz.ref
+        check "-f -o a device: it is still one" test -c null-out
+    else say "note: no mknod here (not root): -f -o onto a device is tried on a FIFO only"; fi
+    check "-f -o onto a FIFO or a device: no temporary file" test -z "$(temps .)"
+    lap "standard output and special files: done"
 fi
 
 # ---- a real full disk: a small tmpfs (root only) ------------------------------------------------

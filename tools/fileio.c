@@ -180,6 +180,8 @@ int out_open(out_file *of, const char *path, int overwrite)
             errno = EISDIR;
             return -1;
         }
+        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            return -2; /* a device or a FIFO: renaming over it would replace it (/dev/null!) */
     } else if (errno != ENOENT) {
         return -1; /* a name too long, a folder we may not search, ... */
     }

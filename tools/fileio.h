@@ -43,7 +43,8 @@ typedef struct out_file {
 
 /* Check path and create the temporary output: fails (-1, errno) when path exists and
  * overwrite is 0 (EEXIST), when it is a folder (EISDIR), its folder is missing or unwritable,
- * or its name is too long. On failure nothing is left behind. */
+ * or its name is too long; returns -2 when overwrite is set and path is a device, a FIFO or a
+ * socket (the output would replace it, not go into it). On failure nothing is left behind. */
 int out_open(out_file *of, const char *path, int overwrite);
 
 /* Append data to the temporary output. 0 or -1/errno. */
