@@ -456,7 +456,8 @@ static int process(const options *o, const char *in_name)
     /* Every reason the output cannot be written is found now, not after the modelling. */
     if (writes && !to_stdout && (r = out_open(&of, out_name, o->force)) != 0) {
         if (r == -2)
-            fail(out_name, "not a regular file: refusing to replace it (use -c to write into it)");
+            fail(out_name,
+                 "not a regular file: refusing to replace it (use -c to write into it)");
         else if (errno == EEXIST)
             fail(out_name, "already exists; use -f to overwrite");
         else
