@@ -180,6 +180,8 @@ int out_open(out_file *of, const char *path, int overwrite)
             errno = EISDIR;
             return -1;
         }
+        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            return -2; /* a device or a FIFO: renaming over it would replace it (/dev/null!) */
     } else if (errno != ENOENT) {
         return -1; /* a name too long, a folder we may not search, ... */
     }
@@ -192,7 +194,8 @@ int out_open(out_file *of, const char *path, int overwrite)
         return -1;
     }
     if (use_tmpfile()) {
-        of->fd = open(of->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        /* readable too: if it cannot be named at the end, out_commit copies it */
+        of->fd = open(of->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (of->fd >= 0)
             return 0;
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
@@ -256,9 +259,9 @@ static int link_unnamed(int fd, const char *to)
 }
 
 /* Name the unnamed file: directly when nothing may be replaced (link fails on an existing
- * name); else under a short temporary name renamed over the old file, so no reader ever sees
- * a partial file. A SIGKILL in that window of two system calls is the only way to leave the
- * temporary name behind. */
+ * name); else under a short temporary name, which makes it a named temporary file that
+ * out_commit closes and renames over the old file, so no reader ever sees a partial file. A
+ * SIGKILL between the link and the rename is the only way to leave the temporary name behind. */
 static int publish_unnamed(out_file *of)
 {
     if (!of->overwrite)
@@ -266,21 +269,14 @@ static int publish_unnamed(out_file *of)
     for (unsigned k = 0;; k++) {
         snprintf(tmp_path, sizeof tmp_path, "%s/" TMP_NAME "%ld-%u", of->dir, (long)getpid(), k);
         tmp_active = 1;
-        if (link_unnamed(of->fd, tmp_path) == 0)
-            break;
+        if (link_unnamed(of->fd, tmp_path) == 0) {
+            of->named = 1;
+            return 0;
+        }
         tmp_active = 0;
         if (errno != EEXIST || k == 100)
             return -1;
     }
-    if (rename(tmp_path, of->path) != 0) {
-        int e = errno;
-        unlink(tmp_path);
-        tmp_active = 0;
-        errno = e;
-        return -1;
-    }
-    tmp_active = 0;
-    return 0;
 }
 
 /* After --rm's fsync of the file, its name must be durable too before the input goes. */
@@ -291,6 +287,30 @@ static void sync_dir(const char *dir)
         fsync(d);
         close(d);
     }
+}
+
+/* Copy the whole of file from (read from its start) to the end of file to. */
+static int copy_file(int to, int from)
+{
+    enum { BUF = 1 << 16 };
+    uint8_t *buf = malloc(BUF);
+    if (!buf)
+        return -1;
+    int r = 0;
+    for (off_t off = 0;;) {
+        ssize_t n = pread(from, buf, BUF, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || write_fd(to, buf, (size_t)n) != 0) {
+            r = n == 0 ? 0 : -1;
+            break;
+        }
+        off += n;
+    }
+    int e = errno;
+    free(buf);
+    errno = e;
+    return r;
 }
 
 int out_write(out_file *of, const uint8_t *data, size_t len)
@@ -304,16 +324,23 @@ int out_commit(out_file *of, const uint8_t *data, size_t len, const struct stat 
     if (ok && !of->named && publish_unnamed(of) != 0) {
         e = errno;
         ok = 0;
-        if (e != EEXIST) { /* the file system cannot name the unnamed file: write a named one */
-            close(of->fd);
+        if (e != EEXIST) { /* the unnamed file cannot be named (no /proc, no privilege for
+                              * AT_EMPTY_PATH): copy what it holds -- everything out_write
+                              * streamed into it, and data -- into a named one */
+            int unnamed = of->fd;
             of->fd = -1;
-            ok = open_named(of) == 0 && write_contents(of->fd, data, len, src, sync) == 0;
+            ok = open_named(of) == 0 && copy_file(of->fd, unnamed) == 0
+                 && write_contents(of->fd, NULL, 0, src, sync) == 0;
             e = errno;
+            close(unnamed);
         }
     }
+    int linked = ok && !of->named; /* the unnamed file has its final name already */
     if (of->fd >= 0 && close(of->fd) != 0 && ok) {
         ok = 0;
         e = errno;
+        if (linked) /* a delayed write error (NFS, FUSE): the name link gave us goes again */
+            unlink(of->path);
     }
     of->fd = -1;
     if (ok && of->named && publish_named(of->path, of->overwrite) != 0) {

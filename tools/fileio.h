@@ -4,9 +4,13 @@
  * existing file is reported at once), as an unnamed temporary file in the destination's folder
  * (O_TMPFILE) where the file system allows it, else as a named one (.nnztmp-XXXXXX). The data
  * is written, flushed, given the input's mode and times, and only then linked under its name --
- * atomically refusing to replace an existing file unless asked. An unnamed temporary file
- * vanishes with the process whatever kills it; a named one is removed on SIGINT/SIGTERM/SIGHUP
- * (only SIGKILL can leave it behind, and only where O_TMPFILE is not supported). */
+ * atomically refusing to replace an existing file unless asked (with -f, an unnamed file is
+ * linked under a temporary name, closed, and renamed over the old one). An unnamed temporary
+ * file vanishes with the process whatever kills it; a named one is removed on
+ * SIGINT/SIGTERM/SIGHUP. Only SIGKILL can leave one behind, always a hidden .nnztmp-*: where
+ * O_TMPFILE is not supported, or with -f in the instant between its link and its rename (then
+ * it is the whole output). A close that reports a delayed write error fails the output: none
+ * is left under the final name (with -f, the old file stays). */
 #ifndef NNZIP_TOOLS_FILEIO_H
 #define NNZIP_TOOLS_FILEIO_H
 
@@ -39,7 +43,8 @@ typedef struct out_file {
 
 /* Check path and create the temporary output: fails (-1, errno) when path exists and
  * overwrite is 0 (EEXIST), when it is a folder (EISDIR), its folder is missing or unwritable,
- * or its name is too long. On failure nothing is left behind. */
+ * or its name is too long; returns -2 when overwrite is set and path is a device, a FIFO or a
+ * socket (the output would replace it, not go into it). On failure nothing is left behind. */
 int out_open(out_file *of, const char *path, int overwrite);
 
 /* Append data to the temporary output. 0 or -1/errno. */

@@ -460,8 +460,11 @@ static int process(const options *o, const char *in_name)
         goto done;
     }
     /* Every reason the output cannot be written is found now, not after the modelling. */
-    if (writes && !to_stdout && out_open(&of, out_name, o->force) != 0) {
-        if (errno == EEXIST)
+    if (writes && !to_stdout && (r = out_open(&of, out_name, o->force)) != 0) {
+        if (r == -2)
+            fail(out_name,
+                 "not a regular file: refusing to replace it (use -c to write into it)");
+        else if (errno == EEXIST)
             fail(out_name, "already exists; use -f to overwrite");
         else
             fail(out_name, "%s", strerror(errno));
@@ -801,6 +804,17 @@ static int parse_args(options *o, int argc, char **argv, char ***files, int *n_f
     return 0;
 }
 
+/* What went to standard output through stdio (-l, --help, --version) is written at the end: a
+ * full disk there must be an error too, not a silent exit 0. 1 if it all went out. */
+static int stdout_flushed(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 1;
+    fail("(stdout)", "%s", errno ? strerror(errno) : "write error");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options o = { .mode = MODE_COMPRESS, .verbosity = 1, .level = DEFAULT_LEVEL, .threads = 1,
@@ -812,7 +826,7 @@ int main(int argc, char **argv)
     int r = parse_args(&o, argc, argv, &files, &n_files);
     if (r != 0) {
         free(files);
-        return r < 0 ? 0 : 1;
+        return r < 0 && stdout_flushed() ? 0 : 1;
     }
     if (n_files == 0)
         files[n_files++] = "-";
@@ -840,5 +854,7 @@ int main(int argc, char **argv)
             status = s;
     }
     free(files);
+    if (!stdout_flushed())
+        status = 1;
     return status;
 }
