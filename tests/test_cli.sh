@@ -406,41 +406,8 @@ fi
 "$NNZIP" -f -o noprog.nnz deftext 2>noprog.txt
 check "no progress on a non-terminal without --progress" test ! -s noprog.txt
 
-# ---- kill -9 at any moment: no temporary file, nothing partial under the final name ------------
-# Each run is killed at a moment spread over its length, or at once if a temporary file is ever
-# visible in the folder (it never is where O_TMPFILE works: the file has no name until done).
-# kill9_runs WHAT OUTPUT VERIFY CMD...: 20 runs of CMD, each killed; VERIFY must accept OUTPUT
-# whenever it exists.
-kill9_runs() {
-    local what=$1 out=$2 verify=$3 left=0 partial=0 i p deadline pid
-    shift 3
-    for ((i = 0; i < 20; i++)); do
-        rm -f "$out"
-        "$@" 2>/dev/null &
-        pid=$!
-        deadline=$((RANDOM % 120))
-        for ((p = 0; p < deadline; p++)); do
-            ls -a | grep -q nnztmp && break
-            kill -0 $pid 2>/dev/null || break
-            sleep 0.01
-        done
-        kill -9 $pid 2>/dev/null
-        wait $pid 2>/dev/null
-        no_temp_left || { left=$((left + 1)); rm -f .*nnztmp*; }
-        if [ -e "$out" ] && ! sh -c "$verify" 2>/dev/null; then partial=$((partial + 1)); fi
-    done
-    check "kill -9 x20 while $what: no temporary file left ($left runs left one)" test $left -eq 0
-    check "kill -9 x20 while $what: nothing partial under the final name ($partial)" test $partial -eq 0
-}
-k9_size=20000000
-[ -z "${NNZIP_TEST_SANITIZED:-}" ] || k9_size=4000000
-head -c $k9_size /dev/urandom >k9 && cp k9 k9.orig
-kill9_runs "compressing" k9.nnz "'$NNZIP' -t k9.nnz" "$NNZIP" -q k9
-check "kill -9: input intact" cmp -s k9 k9.orig
-check "kill -9: a rerun succeeds" sh -c "rm -f k9.nnz && '$NNZIP' -q k9 && '$NNZIP' -t k9.nnz"
-kill9_runs "decompressing" k9.out "cmp -s k9.out k9.orig" "$NNZIP" -d -q -o k9.out k9.nnz
-check "kill -9: a rerun of the decompression succeeds" sh -c "rm -f k9.out && '$NNZIP' -d -q -o k9.out k9.nnz && cmp -s k9.out k9.orig"
-rm -f k9 k9.orig k9.nnz k9.out
+# kill -9 at any moment, full disks and read errors: test_faults.sh (random and chosen kills,
+# 24 or more each way, and the checks this file used to make on 20 random ones).
 
 # ---- signals: an interrupted run leaves neither a temporary nor a final file ------------------
 head -c 30000000 /dev/urandom >big
