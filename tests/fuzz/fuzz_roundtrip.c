@@ -45,6 +45,7 @@
 #include "member.h"
 #include "nnzip.h"
 #include "stream_int.h"
+#include "chunking.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,17 +54,6 @@ static const char *const MODELS[8] = { "stored", "order2", "cm", "hybrid", "lstm
                                        "lstm-counts", "transformer-counts" };
 static const uint64_t BLOCKS[8] = { 0 /* the whole input */, 1, 2, 5, 16, 31, 64, 100 };
 static const uint64_t MEMBERS[8] = { 0, 0, 0, 0, 1, 7, 50, 200 };
-static const size_t CHUNKS[8][4] = {
-    { (size_t)-1, (size_t)-1, (size_t)-1, (size_t)-1 },
-    { 1, 1, 1, 1 },
-    { 1, 2, 3, 5 },
-    { 7, 64, 13, 1 },
-    { 29, 30, 31, 4096 },
-    { 3, 1000, 1, 17 },
-    { 64, 64, 64, 64 },
-    { 2, 255, 256, 1 },
-};
-static const size_t PULLS[4] = { 1, 7, 64, 4096 };
 
 /* Small tables and networks, set first (where the preset has the key) so every input is
  * cheap; the overrides may then change them. cm's context groups are cut to orders 0-4 and

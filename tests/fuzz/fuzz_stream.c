@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunking.h"
 #include "nnzip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,17 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * this the target only checks that the scanner and the decoders do not crash on the way. */
 #define OUT_MAX ((size_t)1 << 20)
 
-static const size_t CHUNKS[8][4] = {
-    { (size_t)-1, (size_t)-1, (size_t)-1, (size_t)-1 }, /* all at once */
-    { 1, 1, 1, 1 },
-    { 1, 2, 3, 5 },
-    { 7, 64, 13, 1 },
-    { 29, 30, 31, 4096 },
-    { 3, 1000, 1, 17 },
-    { 64, 64, 64, 64 },
-    { 2, 255, 256, 1 },
-};
-static const size_t PULLS[4] = { 1, 7, 64, 4096 };
 
 static void fail(const char *what, int a, int b)
 {
