@@ -124,28 +124,6 @@ static void fail(const char *what, const char *mname, int a, int b)
     abort();
 }
 
-typedef struct bytes {
-    uint8_t *p;
-    size_t len, cap;
-} bytes;
-
-static void put(bytes *o, const uint8_t *d, size_t n)
-{
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + n)
-            cap *= 2;
-        uint8_t *p = realloc(o->p, cap);
-        if (!p)
-            abort();
-        o->p = p;
-        o->cap = cap;
-    }
-    if (n)
-        memcpy(o->p + o->len, d, n);
-    o->len += n;
-}
-
 /* Run s (encoder or decoder) over in, pushed in the chunks ctl chooses and pulled likewise. */
 static nnz_status run_stream(nnz_stream *s, const uint8_t *in, size_t n, uint8_t ctl, bytes *out)
 {

@@ -41,8 +41,7 @@ static void fail(const char *what, int a, int b)
 }
 
 typedef struct sink {
-    uint8_t *p;
-    size_t len, cap;
+    bytes b;
     int over; /* more than OUT_MAX bytes came */
 } sink;
 
@@ -57,22 +56,11 @@ static nnz_status drain(nnz_stream *s, sink *o, size_t pull_cap)
             return st;
         if (got == 0)
             return NNZ_OK;
-        if (o->len + got > OUT_MAX) {
+        if (o->b.len + got > OUT_MAX) {
             o->over = 1;
             return NNZ_OK;
         }
-        if (o->len + got > o->cap) {
-            size_t cap = o->cap ? o->cap * 2 : 4096;
-            while (cap < o->len + got)
-                cap *= 2;
-            uint8_t *p = realloc(o->p, cap);
-            if (!p)
-                abort();
-            o->p = p;
-            o->cap = cap;
-        }
-        memcpy(o->p + o->len, tmp, got);
-        o->len += got;
+        put(&o->b, tmp, got);
     }
 }
 
@@ -93,13 +81,13 @@ static nnz_status stream_decode(const uint8_t *in, size_t n, uint8_t ctl, const 
         size_t off = 0;
         int idle = 0; /* pushes in a row that took nothing and gave nothing */
         while (st == NNZ_OK && off < want && !out->over) {
-            size_t before = out->len;
+            size_t before = out->b.len;
             st = nnz_stream_push(s, in + done + off, want - off, &used);
             off += used;
             if (st == NNZ_OK)
                 st = drain(s, out, pull_cap);
             /* a push may refuse input while output waits, but not twice with none pulled */
-            idle = used == 0 && out->len == before ? idle + 1 : 0;
+            idle = used == 0 && out->b.len == before ? idle + 1 : 0;
             if (idle > 1)
                 fail("push makes no progress", 0, 0);
         }
@@ -108,9 +96,9 @@ static nnz_status stream_decode(const uint8_t *in, size_t n, uint8_t ctl, const 
     if (st == NNZ_OK && !out->over) {
         st = nnz_stream_finish(s);
         while (st == NNZ_OK && !nnz_stream_done(s) && !out->over) {
-            size_t before = out->len;
+            size_t before = out->b.len;
             st = drain(s, out, pull_cap);
-            if (st == NNZ_OK && out->len == before && !nnz_stream_done(s) && !out->over)
+            if (st == NNZ_OK && out->b.len == before && !nnz_stream_done(s) && !out->over)
                 fail("finished stream neither done nor giving output", 0, 0);
         }
     }
@@ -164,14 +152,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail("one-shot and stream give different statuses", st1, st2);
         if (scan != NNZ_OK && (st1 == NNZ_OK) != (st2 == NNZ_OK))
             fail("one-shot and stream disagree", st1, st2);
-        if (st1 == NNZ_OK && (one_len != want || out.len != one_len
-                              || (one_len && memcmp(one, out.p, one_len) != 0)))
-            fail("one-shot and stream give different bytes", (int)one_len, (int)out.len);
+        if (st1 == NNZ_OK && (one_len != want || out.b.len != one_len
+                              || (one_len && memcmp(one, out.b.p, one_len) != 0)))
+            fail("one-shot and stream give different bytes", (int)one_len, (int)out.b.len);
         /* what a stream gave before an error is verified output: a prefix of the whole */
-        if (st1 != NNZ_OK && scan == NNZ_OK && out.len > want)
-            fail("stream gave more than the decoded size", (int)out.len, (int)want);
+        if (st1 != NNZ_OK && scan == NNZ_OK && out.b.len > want)
+            fail("stream gave more than the decoded size", (int)out.b.len, (int)want);
     }
-    free(out.p);
+    free(out.b.p);
     free(one);
     return 0;
 }
